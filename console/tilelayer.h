@@ -1,0 +1,93 @@
+#pragma once
+
+#include "mapmath.h"
+
+#include <QCache>
+#include <QColor>
+#include <QGeoCoordinate>
+#include <QImage>
+#include <QPointer>
+#include <QQuickPaintedItem>
+#include <QSet>
+#include <QtQml/qqmlregistration.h>
+
+namespace Omw {
+
+class TileSource;
+
+// Paints the map background: tiles from a TileSource at the integer level nearest to `zoom`,
+// scaled for fractional zooms. While a tile loads, the nearest cached ancestor (up to five
+// levels up) or its four children are drawn in its place, so the view never shows holes.
+// Without tiles (no source, or a source of kind None) it paints a plain background with a
+// latitude/longitude graticule; `graticule` forces the grid on top of tiles too.
+class TileLayer : public QQuickPaintedItem
+{
+    Q_OBJECT
+    QML_ELEMENT
+    Q_PROPERTY(Omw::TileSource *source READ source WRITE setSource NOTIFY sourceChanged)
+    Q_PROPERTY(QGeoCoordinate center READ center WRITE setCenter NOTIFY centerChanged)
+    Q_PROPERTY(double zoom READ zoom WRITE setZoom NOTIFY zoomChanged)
+    Q_PROPERTY(bool graticule READ graticule WRITE setGraticule NOTIFY graticuleChanged)
+    Q_PROPERTY(QColor backgroundColor READ backgroundColor WRITE setBackgroundColor NOTIFY
+                   backgroundColorChanged)
+    Q_PROPERTY(bool complete READ isComplete NOTIFY completeChanged)
+    Q_PROPERTY(int tileLevel READ tileLevel NOTIFY tileLevelChanged)
+
+public:
+    explicit TileLayer(QQuickItem *parent = nullptr);
+
+    TileSource *source() const { return m_source; }
+    void setSource(TileSource *source);
+    QGeoCoordinate center() const { return m_center; }
+    void setCenter(const QGeoCoordinate &center);
+    double zoom() const { return m_zoom; }
+    void setZoom(double zoom);
+    bool graticule() const { return m_graticule; }
+    void setGraticule(bool graticule);
+    QColor backgroundColor() const { return m_backgroundColor; }
+    void setBackgroundColor(const QColor &color);
+    // Whether every tile of the current view has been drawn from its own level or has failed.
+    bool isComplete() const { return m_complete; }
+    // The tile level drawn at the current zoom.
+    int tileLevel() const;
+
+    void paint(QPainter *painter) override;
+
+    // Graticule spacing in degrees for a view at `zoom`, so that lines lie about 100 px apart.
+    static double graticuleStep(double zoom);
+
+Q_SIGNALS:
+    void sourceChanged();
+    void centerChanged();
+    void zoomChanged();
+    void graticuleChanged();
+    void backgroundColorChanged();
+    void completeChanged();
+    void tileLevelChanged();
+
+protected:
+    void geometryChange(const QRectF &newGeometry, const QRectF &oldGeometry) override;
+
+private:
+    bool drawFallback(QPainter *painter, const MapMath::TileId &tile, const QRectF &target);
+    void drawGraticule(QPainter *painter);
+    void handleTileReady(const MapMath::TileId &tile, const QImage &image);
+    void handleTileFailed(const MapMath::TileId &tile);
+    void scheduleRequests();
+    void setComplete(bool complete);
+    bool hasTiles() const;
+
+    QPointer<TileSource> m_source;
+    QGeoCoordinate m_center {0, 0};
+    double m_zoom = 2;
+    int m_lastLevel = -1;
+    bool m_graticule = false;
+    bool m_complete = false;
+    bool m_requestsScheduled = false;
+    QColor m_backgroundColor {0xe8, 0xe6, 0xe1};
+    QCache<MapMath::TileId, QImage> m_images; // cost in KiB
+    QSet<MapMath::TileId> m_pending;
+    QSet<MapMath::TileId> m_failed;
+};
+
+} // namespace Omw
