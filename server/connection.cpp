@@ -1,0 +1,565 @@
+#include "connection.h"
+
+#include "logging.h"
+#include "metrics.h"
+#include "outgoingframe.h"
+#include "serverconfig.h"
+#include "sessionmanager.h"
+
+#include <QDateTime>
+#include <QDeadlineTimer>
+#include <QJsonObject>
+#include <QRegularExpression>
+#include <QWebSocket>
+
+namespace Omw {
+
+using Phoenix::Message;
+
+namespace {
+
+const QString onboardingTopic = QStringLiteral("onboarding");
+const QString dispatchTopic = QStringLiteral("dispatch");
+const QString trackingPrefix = QStringLiteral("tracking:");
+const QString followingPrefix = QStringLiteral("following:");
+const QString newCoordsEvent = QStringLiteral("NEW_COORDS");
+
+qint64 monotonicNow()
+{
+    return QDeadlineTimer::current().deadline();
+}
+
+// Ride names: the original clients use BIP-39 words joined with '-', and accept any name with
+// letters, digits, '_' and '-'.
+bool isValidSlug(const QString &slug)
+{
+    static const QRegularExpression pattern(QStringLiteral("^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$"));
+    return pattern.match(slug).hasMatch();
+}
+
+Message closeMessage(const QString &topic, const QJsonValue &joinRef)
+{
+    return Message {joinRef, joinRef, topic, Phoenix::Event::close, QJsonObject()};
+}
+
+} // namespace
+
+Connection::Connection(QWebSocket *socket, Phoenix::Serializer serializer, quint64 id,
+                       const QHostAddress &peerAddress, const ServerContext &context,
+                       QObject *parent)
+    : QObject(parent),
+      m_socket(socket),
+      m_serializer(serializer),
+      m_id(id),
+      m_context(context),
+      m_peerAddress(peerAddress),
+      m_lastActivity(monotonicNow())
+{
+    m_socket->setParent(this);
+    const auto maxSize = quint64(m_context.config->maxFrameSize);
+    m_socket->setMaxAllowedIncomingFrameSize(maxSize);
+    m_socket->setMaxAllowedIncomingMessageSize(maxSize);
+    connect(m_socket, &QWebSocket::textMessageReceived, this, &Connection::handleText);
+    connect(m_socket, &QWebSocket::binaryMessageReceived, this, [this](const QByteArray &) {
+        qCWarning(lcConnection).noquote()
+            << "connection" << m_id << "sent a binary frame; Omw speaks text frames only, closing";
+        close(QWebSocketProtocol::CloseCodeDatatypeNotSupported,
+              QStringLiteral("binary frames are not supported: send JSON text frames"));
+    });
+    // Queued, so that no list of followers changes while a broadcast iterates over it.
+    connect(m_socket, &QWebSocket::disconnected, this, &Connection::onDisconnected,
+            Qt::QueuedConnection);
+    ++m_context.metrics->connections;
+}
+
+Connection::~Connection()
+{
+    if (!m_closed) {
+        onDisconnected();
+    }
+}
+
+void Connection::handleText(const QString &text)
+{
+    if (m_closing) {
+        return;
+    }
+    const qint64 now = monotonicNow();
+    m_lastActivity = now;
+    ++m_context.metrics->framesReceived;
+
+    const ServerConfig &config = *m_context.config;
+    const bool withinRate = m_messageBucket.tryTake(now, config.messageRate, config.messageBurst);
+
+    const Phoenix::DecodeResult decoded = Phoenix::decode(text.toUtf8(), m_serializer);
+    if (!withinRate) {
+        ++m_context.metrics->messagesRateLimited;
+        if (!m_floodBucket.tryTake(now, config.messageRate, config.messageBurst)) {
+            qCWarning(lcConnection).nospace().noquote()
+                << "connection " << m_id << " from " << m_peerAddress.toString()
+                << " keeps sending over twice its message rate of " << config.messageRate
+                << "/s, closing";
+            close(QWebSocketProtocol::CloseCodePolicyViolated,
+                  QStringLiteral("message rate exceeded"));
+            return;
+        }
+        if (decoded.canReply) {
+            replyError(decoded.message, QStringLiteral("rate_limited"),
+                       QStringLiteral("more than %1 messages per second on this connection; "
+                                      "this message was dropped: slow down")
+                           .arg(config.messageRate));
+        }
+        logRejection(QStringLiteral("a message over the rate limit"));
+        return;
+    }
+
+    if (!decoded.isValid()) {
+        if (decoded.error == Phoenix::DecodeResult::InvalidEnvelope && decoded.canReply) {
+            logRejection(QStringLiteral("an invalid envelope: ") + decoded.errorString);
+            replyError(decoded.message, QStringLiteral("invalid_envelope"), decoded.errorString);
+            return;
+        }
+        qCWarning(lcConnection).nospace().noquote()
+            << "connection " << m_id << " sent a frame that cannot be decoded ("
+            << decoded.errorString << "), closing with 1007";
+        close(QWebSocketProtocol::CloseCodeWrongDatatype, decoded.errorString.left(120));
+        return;
+    }
+    handleMessage(decoded.message);
+}
+
+void Connection::handleMessage(const Message &message)
+{
+    if (message.topic == Phoenix::phoenixTopic && message.event == Phoenix::Event::heartbeat) {
+        ++m_context.metrics->heartbeats;
+        Message heartbeat = message;
+        heartbeat.joinRef = QJsonValue::Null;
+        send(heartbeat.replyOk(QJsonObject()));
+        return;
+    }
+    if (message.event == Phoenix::Event::join) {
+        handleJoin(message);
+        return;
+    }
+    if (message.event == Phoenix::Event::leave) {
+        handleLeave(message);
+        return;
+    }
+    Channel *channel = findChannel(message.topic);
+    if (!channel) {
+        Message unmatched = message;
+        unmatched.joinRef = QJsonValue::Null;
+        send(unmatched.replyError(
+            QJsonObject {{QStringLiteral("reason"), QStringLiteral("unmatched topic")}}));
+        return;
+    }
+    handleChannelEvent(*channel, message);
+}
+
+void Connection::handleJoin(const Message &message)
+{
+    const QString &topic = message.topic;
+    Kind kind;
+    QString slug;
+    if (topic == onboardingTopic) {
+        kind = Kind::Onboarding;
+    } else if (topic == dispatchTopic) {
+        kind = Kind::Dispatch;
+    } else if (topic.startsWith(trackingPrefix)) {
+        kind = Kind::Tracking;
+        slug = topic.mid(trackingPrefix.size());
+    } else if (topic.startsWith(followingPrefix)) {
+        kind = Kind::Following;
+        slug = topic.mid(followingPrefix.size());
+    } else {
+        Message unmatched = message;
+        unmatched.joinRef = QJsonValue::Null;
+        send(unmatched.replyError(
+            QJsonObject {{QStringLiteral("reason"), QStringLiteral("unmatched topic")}}));
+        return;
+    }
+
+    Channel *existing = findChannel(topic);
+    if (!existing && int(m_channels.size()) >= m_context.config->maxChannels) {
+        qCWarning(lcConnection).noquote()
+            << "connection" << m_id << "join of" << topic << "rejected: at the maximum of"
+            << m_context.config->maxChannels << "channels";
+        send(message.replyError(
+            QJsonObject {{QStringLiteral("reason"), QStringLiteral("too many channels joined")},
+                         {QStringLiteral("message"),
+                          QStringLiteral("at most %1 channels per connection: leave one first")
+                              .arg(m_context.config->maxChannels)}}));
+        return;
+    }
+    if ((kind == Kind::Tracking || kind == Kind::Following) && !isValidSlug(slug)) {
+        replyError(message, QStringLiteral("invalid_slug"),
+                   QStringLiteral("ride name \"%1\" is invalid: expected 1 to 64 letters, digits, "
+                                  "'_' or '-', such as \"brave-otter\"")
+                       .arg(slug.left(80)));
+        return;
+    }
+
+    QJsonValue response;
+    bool joined = false;
+    switch (kind) {
+    case Kind::Onboarding:
+        joined = joinOnboarding(message, &response);
+        break;
+    case Kind::Tracking:
+        joined = joinTracking(message, slug, &response);
+        break;
+    case Kind::Following:
+        joined = joinFollowing(message, slug, &response);
+        break;
+    case Kind::Dispatch:
+        joined = joinDispatch(message, &response);
+        break;
+    }
+    if (!joined) {
+        send(message.replyError(response));
+        return;
+    }
+
+    send(message.replyOk(response));
+    // A second join of a joined topic replaces the first: its reply comes first, then the old
+    // channel is closed; what the channel carries (the ride, the follower) is kept.
+    existing = findChannel(topic);
+    if (existing) {
+        send(closeMessage(topic, existing->joinRef));
+        existing->joinRef = message.joinRef;
+        return;
+    }
+    Channel channel {topic, message.joinRef, kind, slug, {}};
+    if (kind == Kind::Tracking) {
+        channel.session = m_context.sessions->session(slug);
+    }
+    m_channels.push_back(std::move(channel));
+    ++m_context.metrics->channels[size_t(kind)];
+    qCDebug(lcConnection).noquote() << "connection" << m_id << "joined" << topic;
+}
+
+void Connection::handleLeave(const Message &message)
+{
+    Channel *channel = findChannel(message.topic);
+    if (!channel) {
+        send(message.replyOk(QJsonObject()));
+        return;
+    }
+    const Channel left = *channel;
+    removeChannel(message.topic);
+    send(message.replyOk(QJsonObject()));
+    send(closeMessage(left.topic, left.joinRef));
+    leaveChannel(left, true);
+    qCDebug(lcConnection).noquote() << "connection" << m_id << "left" << left.topic;
+}
+
+bool Connection::joinOnboarding(const Message &, QJsonValue *response)
+{
+    *response = QJsonObject();
+    return true;
+}
+
+bool Connection::joinTracking(const Message &message, const QString &slug, QJsonValue *response)
+{
+    const QJsonValue token = message.payload.toObject().value(QStringLiteral("token"));
+    if (!token.isUndefined() && !token.isNull() && !token.isString()) {
+        *response
+            = Refusal {QStringLiteral("invalid_payload"), QStringLiteral("token must be a string")}
+                  .toJson();
+        return false;
+    }
+    Refusal refusal;
+    Session *session = m_context.sessions->claimRide(slug, token.toString(), this, &refusal);
+    if (!session) {
+        qCWarning(lcConnection).nospace().noquote()
+            << "connection " << m_id << " join of " << message.topic
+            << " rejected: " << refusal.reason;
+        *response = refusal.toJson();
+        return false;
+    }
+    *response = QJsonObject {{QStringLiteral("slug"), slug},
+                             {QStringLiteral("state"), session->stateName()}};
+    return true;
+}
+
+bool Connection::joinFollowing(const Message &message, const QString &slug, QJsonValue *response)
+{
+    if (!findChannel(message.topic)) {
+        const Refusal refusal = m_context.sessions->addFollower(slug, this);
+        if (!refusal.isNull()) {
+            *response = refusal.toJson();
+            return false;
+        }
+    }
+    *response = m_context.sessions->followerSnapshot(slug);
+    return true;
+}
+
+bool Connection::joinDispatch(const Message &message, QJsonValue *response)
+{
+    SessionManager *sessions = m_context.sessions;
+    if (!sessions->isDispatchEnabled()) {
+        *response = Refusal {QStringLiteral("unauthorized"),
+                             QStringLiteral("dispatch is disabled on this server: it has no "
+                                            "dispatcher token (--dispatch-token-file)")}
+                        .toJson();
+        return false;
+    }
+    const QJsonValue token = message.payload.toObject().value(QStringLiteral("token"));
+    if (!token.isString() || !sessions->checkDispatchToken(token.toString())) {
+        qCWarning(lcConnection).noquote()
+            << "connection" << m_id << "from" << m_peerAddress.toString()
+            << "join of dispatch rejected: wrong or missing token";
+        *response = Refusal {QStringLiteral("unauthorized"),
+                             QStringLiteral("join dispatch with the params {\"token\": ...} "
+                                            "holding the server's dispatcher token")}
+                        .toJson();
+        return false;
+    }
+    if (!findChannel(message.topic)) {
+        sessions->addDispatcher(this);
+    }
+    *response = sessions->dispatchSnapshot();
+    return true;
+}
+
+void Connection::handleChannelEvent(Channel &channel, const Message &message)
+{
+    switch (channel.kind) {
+    case Kind::Onboarding:
+        handleOnboardingEvent(message);
+        return;
+    case Kind::Tracking:
+        handleTrackingEvent(channel, message);
+        return;
+    case Kind::Following:
+    case Kind::Dispatch:
+        break;
+    }
+    replyError(message, QStringLiteral("unknown_event"),
+               QStringLiteral("event \"%1\" is not handled on %2: this channel only receives")
+                   .arg(message.event.left(60), message.topic));
+}
+
+void Connection::handleOnboardingEvent(const Message &message)
+{
+    SessionManager *sessions = m_context.sessions;
+    Refusal refusal;
+    if (message.event == QLatin1String("GENERATE_NEW_SESSION_NAME")) {
+        const QString name = sessions->reserveName(&refusal);
+        if (name.isEmpty()) {
+            send(message.replyError(refusal.toJson()));
+            return;
+        }
+        // The original clients read this response as a bare string.
+        send(message.replyOk(name));
+        return;
+    }
+    if (message.event == QLatin1String("CREATE_SESSION")) {
+        const auto [slug, token] = sessions->createRide(&refusal);
+        if (slug.isEmpty()) {
+            send(message.replyError(refusal.toJson()));
+            return;
+        }
+        send(message.replyOk(
+            QJsonObject {{QStringLiteral("slug"), slug}, {QStringLiteral("token"), token}}));
+        return;
+    }
+    replyError(message, QStringLiteral("unknown_event"),
+               QStringLiteral("event \"%1\" is not handled on onboarding: send "
+                              "GENERATE_NEW_SESSION_NAME or CREATE_SESSION")
+                   .arg(message.event.left(60)));
+}
+
+void Connection::handleTrackingEvent(Channel &channel, const Message &message)
+{
+    if (message.event != newCoordsEvent) {
+        replyError(message, QStringLiteral("unknown_event"),
+                   QStringLiteral("event \"%1\" is not handled on %2: send NEW_COORDS")
+                       .arg(message.event.left(60), message.topic));
+        return;
+    }
+    Session *session = channel.session;
+    if (!session) {
+        replyError(message, QStringLiteral("ride_ended"),
+                   QStringLiteral("ride %1 has ended: join the topic again to start a new one")
+                       .arg(channel.slug));
+        return;
+    }
+    const PositionValidator validator(
+        PositionValidator::Options {m_context.config->allowNoFix, m_context.config->maxFutureSkew});
+    const ValidationResult result
+        = validator.validate(message.payload, QDateTime::currentMSecsSinceEpoch());
+    Rejection rejection = result.rejection;
+    QString text = result.message;
+    if (result.isValid()) {
+        rejection = m_context.sessions->addPosition(session, result.position);
+        if (rejection == Rejection::OutOfOrder) {
+            text = QStringLiteral("timestamp %1 is older than the ride's current position at %2: "
+                                  "send points in time order")
+                       .arg(result.position.timestamp)
+                       .arg(session->position().timestamp);
+        }
+    }
+    if (rejection == Rejection::None) {
+        send(message.replyOk(QJsonObject()));
+        return;
+    }
+    ++m_context.metrics->positionsRejected[rejection];
+    logRejection(QStringLiteral("a point for %1 (%2: %3)")
+                     .arg(channel.slug, rejectionCode(rejection), text));
+    replyError(message, rejectionCode(rejection), text);
+}
+
+void Connection::leaveChannel(const Channel &channel, bool announced)
+{
+    --m_context.metrics->channels[size_t(channel.kind)];
+    SessionManager *sessions = m_context.sessions;
+    switch (channel.kind) {
+    case Kind::Onboarding:
+        break;
+    case Kind::Tracking:
+        if (channel.session) {
+            if (announced) {
+                sessions->riderLeft(channel.session, this);
+            } else {
+                sessions->riderDropped(channel.session, this);
+            }
+        }
+        break;
+    case Kind::Following:
+        sessions->removeFollower(channel.slug, this);
+        break;
+    case Kind::Dispatch:
+        sessions->removeDispatcher(this);
+        break;
+    }
+}
+
+void Connection::closeChannelByServer(const QString &topic)
+{
+    Channel *channel = findChannel(topic);
+    if (!channel) {
+        return;
+    }
+    qCInfo(lcConnection).noquote()
+        << "connection" << m_id << "channel" << topic << "closed by the server";
+    send(closeMessage(topic, channel->joinRef));
+    --m_context.metrics->channels[size_t(channel->kind)];
+    removeChannel(topic);
+}
+
+Connection::Channel *Connection::findChannel(const QString &topic)
+{
+    for (Channel &channel : m_channels) {
+        if (channel.topic == topic) {
+            return &channel;
+        }
+    }
+    return nullptr;
+}
+
+void Connection::removeChannel(const QString &topic)
+{
+    for (auto it = m_channels.begin(); it != m_channels.end(); ++it) {
+        if (it->topic == topic) {
+            m_channels.erase(it);
+            return;
+        }
+    }
+}
+
+void Connection::sendFrame(const OutgoingFrame &frame)
+{
+    if (m_closing) {
+        return;
+    }
+    if (m_socket->bytesToWrite() > m_context.config->sendQueueLimit) {
+        ++m_context.metrics->slowFollowersDisconnected;
+        qCWarning(lcConnection).nospace().noquote()
+            << "connection " << m_id << " from " << m_peerAddress.toString() << " is "
+            << m_socket->bytesToWrite() << " bytes behind (limit "
+            << m_context.config->sendQueueLimit << "), disconnecting it";
+        close(QWebSocketProtocol::CloseCodePolicyViolated,
+              QStringLiteral("too far behind: read faster"));
+        return;
+    }
+    const QString &text = frame.text(m_serializer);
+    m_socket->sendTextMessage(text);
+    ++m_context.metrics->framesSent;
+}
+
+void Connection::send(const Message &message)
+{
+    if (m_closing) {
+        return;
+    }
+    m_socket->sendTextMessage(QString::fromUtf8(Phoenix::encode(message, m_serializer)));
+    ++m_context.metrics->framesSent;
+}
+
+void Connection::replyError(const Message &message, const QString &reason, const QString &text)
+{
+    send(message.replyError(
+        QJsonObject {{QStringLiteral("reason"), reason}, {QStringLiteral("message"), text}}));
+}
+
+void Connection::logRejection(const QString &what)
+{
+    // One line a second at most per connection, so a flood cannot flood the log too.
+    const qint64 now = monotonicNow();
+    if (m_lastRejectionLog != 0 && now - m_lastRejectionLog < 1000) {
+        ++m_unloggedRejections;
+        return;
+    }
+    qCWarning(lcConnection).nospace().noquote()
+        << "connection " << m_id << " from " << m_peerAddress.toString() << " sent "
+        << qPrintable(what)
+        << (m_unloggedRejections > 0
+                ? qPrintable(QStringLiteral(" (and %1 more rejected frames in the "
+                                            "last second, not logged)")
+                                 .arg(m_unloggedRejections))
+                : "");
+    m_lastRejectionLog = now;
+    m_unloggedRejections = 0;
+}
+
+void Connection::close(QWebSocketProtocol::CloseCode code, const QString &reason)
+{
+    if (m_closing) {
+        return;
+    }
+    m_closing = true;
+    m_closingSince = monotonicNow();
+    m_socket->close(code, reason);
+}
+
+void Connection::abort()
+{
+    m_socket->abort();
+}
+
+void Connection::onDisconnected()
+{
+    if (m_closed) {
+        return;
+    }
+    m_closed = true;
+    m_closing = true;
+    const int code = int(m_socket->closeCode());
+    ++m_context.metrics->closesByCode[code];
+    --m_context.metrics->connections;
+    const std::vector<Channel> channels = std::move(m_channels);
+    m_channels.clear();
+    for (const Channel &channel : channels) {
+        leaveChannel(channel, false);
+    }
+    qCInfo(lcConnection).nospace().noquote()
+        << "connection " << m_id << " from " << m_peerAddress.toString() << " closed, code " << code
+        << (m_socket->closeReason().isEmpty()
+                ? QString()
+                : QStringLiteral(" (") + m_socket->closeReason() + QLatin1Char(')'));
+    Q_EMIT closed(this);
+}
+
+} // namespace Omw

@@ -1,0 +1,26 @@
+#pragma once
+
+#include "phoenixcodec.h"
+
+#include <QString>
+
+namespace Omw {
+
+// A message on its way to one or many connections. It is encoded at most once per serializer,
+// on first use, and every recipient of that serializer is handed the same implicitly shared
+// text: fan-out does no per-recipient JSON work.
+class OutgoingFrame
+{
+public:
+    explicit OutgoingFrame(Phoenix::Message message) : m_message(std::move(message)) { }
+
+    const Phoenix::Message &message() const { return m_message; }
+    const QString &text(Phoenix::Serializer serializer) const;
+
+private:
+    Phoenix::Message m_message;
+    mutable QString m_v1;
+    mutable QString m_v2;
+};
+
+} // namespace Omw
