@@ -98,3 +98,5 @@ private:
 };
 
 } // namespace Omw
+
+Q_DECLARE_METATYPE(Omw::EndReason)

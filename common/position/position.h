@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QJsonObject>
+#include <QMetaType>
 #include <QtGlobal>
 
 #include <cmath>
@@ -42,3 +43,5 @@ struct Position
 };
 
 } // namespace Omw
+
+Q_DECLARE_METATYPE(Omw::Position)
