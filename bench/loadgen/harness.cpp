@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <fstream>
 #include <sstream>
 
 namespace OmwBench {
@@ -469,7 +470,14 @@ bool startServer(const Options &options, ServerProcess &server)
 
 void printJson(const QJsonObject &object)
 {
-    std::printf("%s\n", QJsonDocument(object).toJson(QJsonDocument::Compact).constData());
+    // Other processes on the machine take CPU from both the server and the generator, so
+    // every result records the load average it was measured under.
+    QJsonObject withLoad = object;
+    std::ifstream loadFile("/proc/loadavg");
+    double load = -1;
+    loadFile >> load;
+    withLoad.insert("machine_loadavg_1min", load);
+    std::printf("%s\n", QJsonDocument(withLoad).toJson(QJsonDocument::Compact).constData());
     std::fflush(stdout);
 }
 
