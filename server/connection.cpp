@@ -539,6 +539,13 @@ void Connection::abort()
     m_socket->abort();
 }
 
+void Connection::abandon()
+{
+    m_channels.clear();
+    m_closing = true;
+    m_closed = true;
+}
+
 void Connection::onDisconnected()
 {
     if (m_closed) {

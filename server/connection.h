@@ -61,6 +61,9 @@ public:
     void close(QWebSocketProtocol::CloseCode code, const QString &reason);
     // Drops the TCP connection at once, for a peer that does not complete a close.
     void abort();
+    // Forgets every channel without running its leave logic, for a server that is being
+    // destroyed together with its rides.
+    void abandon();
 
 Q_SIGNALS:
     // The socket is gone and every channel has run its leave logic.

@@ -71,12 +71,14 @@ Server::Server(const ServerConfig &config, QObject *parent)
 Server::~Server()
 {
     close();
-    // Connections run their leave logic against the session manager, so they go first.
+    // Rides and connections go together: no connection runs its leave logic, which would
+    // broadcast to followers that are being deleted too.
     const QSet<Connection *> connections = std::exchange(m_connections, {});
     for (Connection *connection : connections) {
         connection->disconnect(this);
-        delete connection;
+        connection->abandon();
     }
+    qDeleteAll(connections);
     delete m_sessions;
     m_sessions = nullptr;
 }
