@@ -33,8 +33,8 @@ QHash<int, QByteArray> RideModel::roleNames() const
 {
     return {
         {SlugRole, "slug"},
-        {StateRole, "state"},
-        {StateTextRole, "stateText"},
+        {StateRole, "rideState"},
+        {StateTextRole, "rideStateText"},
         {MarkerRole, "marker"},
         {CoordinateRole, "coordinate"},
         {HasFixRole, "hasFix"},

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "mapmath.h"
+#include "tilesource.h"
 
 #include <QCache>
 #include <QColor>
@@ -12,8 +13,6 @@
 #include <QtQml/qqmlregistration.h>
 
 namespace Omw {
-
-class TileSource;
 
 // Paints the map background: tiles from a TileSource at the integer level nearest to `zoom`,
 // scaled for fractional zooms. While a tile loads, the nearest cached ancestor (up to five

@@ -49,6 +49,21 @@ void TrailLayer::setZoom(double zoom)
     }
 }
 
+void TrailLayer::setStateColors(const QVariantList &colors)
+{
+    if (m_stateColors != colors) {
+        m_stateColors = colors;
+        Q_EMIT stateColorsChanged();
+        update();
+    }
+}
+
+QColor TrailLayer::lineColor(int state) const
+{
+    const QColor color = m_stateColors.value(state).value<QColor>();
+    return color.isValid() ? color : colorForState(state);
+}
+
 QColor TrailLayer::colorForState(int state)
 {
     switch (state) {
@@ -116,7 +131,7 @@ void TrailLayer::paintTrail(QPainter *painter, int row, bool selected)
         }
         previous = screen;
     }
-    const QColor color = colorForState(m_model->stateAt(row));
+    const QColor color = lineColor(m_model->stateAt(row));
     const double width = selected ? 5 : 3.5;
     // A light casing keeps the line readable on busy tiles.
     painter->setPen(

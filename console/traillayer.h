@@ -1,13 +1,13 @@
 #pragma once
 
+#include "ridemodel.h"
+
 #include <QGeoCoordinate>
 #include <QPointer>
 #include <QQuickPaintedItem>
 #include <QtQml/qqmlregistration.h>
 
 namespace Omw {
-
-class RideModel;
 
 // Paints the trail of every ride in a RideModel as a polyline, coloured by the ride's state,
 // with the selected ride on top and wider. The view is given by `center` and `zoom` as for
@@ -19,6 +19,8 @@ class TrailLayer : public QQuickPaintedItem
     Q_PROPERTY(Omw::RideModel *model READ model WRITE setModel NOTIFY modelChanged)
     Q_PROPERTY(QGeoCoordinate center READ center WRITE setCenter NOTIFY centerChanged)
     Q_PROPERTY(double zoom READ zoom WRITE setZoom NOTIFY zoomChanged)
+    Q_PROPERTY(
+        QVariantList stateColors READ stateColors WRITE setStateColors NOTIFY stateColorsChanged)
 
 public:
     explicit TrailLayer(QQuickItem *parent = nullptr);
@@ -29,16 +31,21 @@ public:
     void setCenter(const QGeoCoordinate &center);
     double zoom() const { return m_zoom; }
     void setZoom(double zoom);
+    // Line colours indexed by RideModel::State; states without one use colorForState().
+    QVariantList stateColors() const { return m_stateColors; }
+    void setStateColors(const QVariantList &colors);
 
     void paint(QPainter *painter) override;
 
-    // The line colour of a ride in `state` (a RideModel::State).
+    // The default line colour of a ride in `state` (a RideModel::State).
     static QColor colorForState(int state);
+    QColor lineColor(int state) const;
 
 Q_SIGNALS:
     void modelChanged();
     void centerChanged();
     void zoomChanged();
+    void stateColorsChanged();
 
 private:
     void paintTrail(QPainter *painter, int row, bool selected);
@@ -46,6 +53,7 @@ private:
     QPointer<RideModel> m_model;
     QGeoCoordinate m_center {0, 0};
     double m_zoom = 2;
+    QVariantList m_stateColors;
 };
 
 } // namespace Omw

@@ -1,0 +1,261 @@
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import Omw.Console.Core
+
+// The console window: the map with the rides on it, and the ride list beside it.
+ApplicationWindow {
+    id: root
+
+    required property ConsoleController controller
+
+    // Whether the map keeps the selected ride in its centre; a hand-made map move ends it.
+    property bool followSelected: true
+    readonly property RideModel rides: root.controller.rides
+    readonly property RideTracker tracker: root.controller.tracker
+
+    function centerOnSelected() {
+        const coordinate = root.rides.coordinateOf(root.rides.selectedSlug)
+        if (coordinate.isValid)
+            map.center = coordinate
+    }
+    function selectRide(slug: string) {
+        root.rides.selectedSlug = slug
+        root.followSelected = true
+        if (map.zoom < 13)
+            map.zoom = 15
+        root.centerOnSelected()
+    }
+    function fitAll() {
+        root.followSelected = false
+        map.fit(root.rides.coordinates(), 80, 16)
+    }
+
+    width: 1280
+    height: 800
+    minimumWidth: 800
+    minimumHeight: 500
+    visible: true
+    title: root.rides.selectedSlug.length > 0 ? qsTr("%1 — Omw Console").arg(root.rides.selectedSlug)
+                                              : qsTr("Omw Console")
+
+    Component.onCompleted: {
+        map.center = root.controller.settings.mapCenter
+        map.zoom = root.controller.settings.mapZoom
+    }
+    onClosing: {
+        root.controller.settings.mapCenter = map.center
+        root.controller.settings.mapZoom = map.zoom
+    }
+
+    Connections {
+        target: root.rides
+        function onFirstFixArrived(slug: string) {
+            if (root.rides.selectedSlug.length === 0 || !root.rides.coordinateOf(root.rides.selectedSlug).isValid)
+                root.selectRide(slug)
+        }
+        function onTrailsChanged() {
+            if (root.followSelected)
+                root.centerOnSelected()
+        }
+    }
+
+    RowLayout {
+        anchors.fill: parent
+        spacing: 0
+
+        TiledMap {
+            id: map
+            objectName: "map"
+            Layout.fillWidth: true
+            Layout.fillHeight: true
+            tileSource: root.controller.tileSource
+            onUserMoved: root.followSelected = false
+
+            TrailLayer {
+                anchors.fill: parent
+                model: root.rides
+                center: map.center
+                zoom: map.zoom
+                stateColors: Theme.stateColors
+            }
+
+            Repeater {
+                model: root.rides
+                delegate: RideMarker {
+                    required property var coordinate
+                    position: map.toView(coordinate)
+                    onClicked: root.selectRide(slug)
+                }
+            }
+
+            ConnectionIndicator {
+                anchors.left: parent.left
+                anchors.top: parent.top
+                anchors.margins: 12
+                connectionState: root.tracker.connectionState
+                dispatchState: root.tracker.dispatchState
+                serverUrl: root.controller.serverUrl
+                reconnectAttempt: root.tracker.reconnectAttempt
+            }
+
+            MapControls {
+                anchors.right: parent.right
+                anchors.top: parent.top
+                anchors.margins: 12
+                onZoomInRequested: map.zoomBy(1)
+                onZoomOutRequested: map.zoomBy(-1)
+                onFitAllRequested: root.fitAll()
+            }
+
+            ScaleBar {
+                anchors.left: parent.left
+                anchors.bottom: parent.bottom
+                anchors.margins: 10
+                latitude: map.center.latitude
+                zoom: map.zoom
+            }
+
+            MapAttribution {
+                anchors.right: parent.right
+                anchors.bottom: parent.bottom
+                attribution: root.controller.tileSource ? root.controller.tileSource.attribution : ""
+            }
+
+            Rectangle {
+                id: messageBanner
+                objectName: "message"
+                anchors.horizontalCenter: parent.horizontalCenter
+                anchors.top: parent.top
+                anchors.topMargin: 56
+                width: Math.min(parent.width - 40, messageText.implicitWidth + 50)
+                height: messageText.implicitHeight + 16
+                radius: Theme.radius
+                color: "#fce8e6"
+                border.color: Theme.danger
+                visible: root.controller.message.length > 0
+
+                Text {
+                    id: messageText
+                    anchors.left: parent.left
+                    anchors.right: closeMessage.left
+                    anchors.verticalCenter: parent.verticalCenter
+                    anchors.leftMargin: 12
+                    text: root.controller.message
+                    wrapMode: Text.WordWrap
+                    color: Theme.danger
+                    font.pixelSize: Theme.fontNormal
+                }
+                ToolButton {
+                    id: closeMessage
+                    anchors.right: parent.right
+                    anchors.verticalCenter: parent.verticalCenter
+                    text: "×"
+                    onClicked: root.controller.clearMessage()
+                }
+            }
+        }
+
+        Rectangle {
+            Layout.fillHeight: true
+            width: 1
+            color: Theme.divider
+        }
+
+        Pane {
+            id: sidePanel
+            Layout.fillHeight: true
+            Layout.preferredWidth: 360
+            padding: 0
+            background: Rectangle { color: Theme.panel }
+
+            ColumnLayout {
+                anchors.fill: parent
+                spacing: 0
+
+                RowLayout {
+                    Layout.fillWidth: true
+                    Layout.margins: 14
+                    Layout.bottomMargin: 6
+
+                    Column {
+                        Layout.fillWidth: true
+                        Label {
+                            text: qsTr("Omw Console")
+                            font.pixelSize: 20
+                            font.bold: true
+                            color: Theme.text
+                        }
+                        Label {
+                            text: qsTr("Live rides · times in %1").arg(Qt.formatDateTime(new Date(), "t"))
+                            font.pixelSize: Theme.fontSmall
+                            color: Theme.textMuted
+                        }
+                    }
+                    ToolButton {
+                        objectName: "settingsButton"
+                        text: "⚙"
+                        font.pixelSize: 18
+                        ToolTip.visible: hovered
+                        ToolTip.text: qsTr("Settings")
+                        onClicked: settingsDialog.open()
+                    }
+                }
+
+                FollowBar {
+                    Layout.fillWidth: true
+                    Layout.leftMargin: 14
+                    Layout.rightMargin: 14
+                    Layout.bottomMargin: 10
+                    onFollowRequested: (text) => {
+                        const slug = root.controller.follow(text)
+                        if (slug.length > 0)
+                            root.selectRide(slug)
+                    }
+                }
+
+                Rectangle {
+                    Layout.fillWidth: true
+                    implicitHeight: listHeader.implicitHeight + 12
+                    color: Theme.panelAlt
+
+                    RowLayout {
+                        id: listHeader
+                        anchors.fill: parent
+                        anchors.leftMargin: 14
+                        anchors.rightMargin: 8
+
+                        Label {
+                            Layout.fillWidth: true
+                            text: qsTr("Rides (%1)").arg(root.rides.count)
+                            font.bold: true
+                            color: Theme.textMuted
+                        }
+                        Button {
+                            objectName: "fitAllButton"
+                            flat: true
+                            text: qsTr("Fit all")
+                            enabled: root.rides.count > 0
+                            onClicked: root.fitAll()
+                        }
+                    }
+                }
+
+                RideList {
+                    objectName: "rideList"
+                    Layout.fillWidth: true
+                    Layout.fillHeight: true
+                    rides: root.rides
+                    onRideActivated: (slug) => root.selectRide(slug)
+                    onRemoveRequested: (slug) => root.controller.forget(slug)
+                }
+            }
+        }
+    }
+
+    SettingsDialog {
+        id: settingsDialog
+        anchors.centerIn: parent
+        controller: root.controller
+    }
+}
