@@ -65,14 +65,21 @@ async function publish(push, followerQueues, slug, point) {
   return broadcast;
 }
 
+// Asserts that `reply` is an error with exactly the keys reason and message: the reason is
+// `reason`, the message a sentence for people.
+function assertErrorReply(reply, reason) {
+  assert.equal(reply.status, "error", JSON.stringify(reply));
+  assert.deepEqual(Object.keys(reply.response).sort(), ["message", "reason"]);
+  assert.equal(reply.response.reason, reason);
+  assert.equal(typeof reply.response.message, "string");
+  assert.notEqual(reply.response.message, "");
+}
+
 // Pushes an invalid point and checks the error reply: the exact reason, and a message that
 // names the field and the value.
 async function expectRejected(push, point, reason, field, value) {
   const reply = await push("NEW_COORDS", point);
-  assert.equal(reply.status, "error", `point ${JSON.stringify(point)}: ${JSON.stringify(reply)}`);
-  assert.deepEqual(Object.keys(reply.response).sort(), ["message", "reason"]);
-  assert.equal(reply.response.reason, reason);
-  assert.equal(typeof reply.response.message, "string");
+  assertErrorReply(reply, reason);
   const message = JSON.stringify(reply.response.message);
   assert.ok(reply.response.message.includes(field), `message ${message} does not name ${field}`);
   assert.ok(reply.response.message.includes(value), `message ${message} does not name ${value}`);
@@ -119,15 +126,9 @@ for (const variant of VARIANTS) {
         const intruder = context.client(variant, "intruder");
         await intruder.connect();
         const withoutToken = await intruder.join(`tracking:${slug}`, {});
-        assert.deepEqual(withoutToken.reply, {
-          status: "error",
-          response: { reason: "unauthorized" },
-        });
+        assertErrorReply(withoutToken.reply, "unauthorized");
         const wrongToken = await intruder.join(`tracking:${slug}`, { token: `${token}x` });
-        assert.deepEqual(wrongToken.reply, {
-          status: "error",
-          response: { reason: "unauthorized" },
-        });
+        assertErrorReply(wrongToken.reply, "unauthorized");
 
         const rider = context.rider();
         const riderJoin = await rider.join(variant, context.url, `tracking:${slug}`, { token });
@@ -246,10 +247,44 @@ for (const variant of VARIANTS) {
         );
 
         assert.deepEqual(await returned.leave(rejoined.channel), { status: "ok", response: {} });
-        // A rider never receives broadcasts: its only message is the close after its leave.
+        // A rider never receives broadcasts: it only gets phx_close after each of its leaves.
         const riderQueue = returned.queue(`tracking:${slug}`);
         assert.deepEqual(await riderQueue.next(), { event: "phx_close", payload: {} });
         for (const queue of [followerQueue, lateQueue]) {
+          assert.deepEqual(await queue.next(), { event: "TERMINATED", payload: {} });
+        }
+
+        // An ended ride keeps its last position and trail for the followers who come later.
+        const endedFollower = context.client(variant, "follower of the ended ride");
+        await endedFollower.connect();
+        const endedFollowed = await endedFollower.join(topic, {});
+        assert.deepEqual(endedFollowed.reply, {
+          status: "ok",
+          response: {
+            slug,
+            state: "ended",
+            last: broadcasts[broadcasts.length - 1],
+            trail: broadcasts,
+          },
+        });
+
+        const endedQueue = endedFollower.queue(topic);
+
+        // The rider starts the ride again with its token, as a new ride without a fix, and the
+        // followers, still joined, receive its positions on the same topic.
+        const restarted = await returned.join(`tracking:${slug}`, { token });
+        assert.deepEqual(restarted.reply, { status: "ok", response: { slug, state: "waiting" } });
+        const restartedPush = (event, payload) => returned.push(restarted.channel, event, payload);
+        await publish(restartedPush, [followerQueue, lateQueue, endedQueue], slug, {
+          latitude: 48.13771,
+          longitude: 11.57719,
+          speed: 15,
+          heading: 94,
+          timestamp: Date.now(),
+        });
+        assert.deepEqual(await returned.leave(restarted.channel), { status: "ok", response: {} });
+        assert.deepEqual(await riderQueue.next(), { event: "phx_close", payload: {} });
+        for (const queue of [followerQueue, lateQueue, endedQueue]) {
           assert.deepEqual(await queue.next(), { event: "TERMINATED", payload: {} });
         }
 
@@ -264,14 +299,22 @@ for (const variant of VARIANTS) {
           "RIDER_ONLINE",
           "NEW_COORDS",
           "TERMINATED",
+          "NEW_COORDS",
+          "TERMINATED",
         ]);
         assert.deepEqual(names(lateQueue), [
           "RIDER_OFFLINE",
           "RIDER_ONLINE",
           "NEW_COORDS",
           "TERMINATED",
+          "NEW_COORDS",
+          "TERMINATED",
         ]);
-        assert.deepEqual(riderQueue.events(), [{ event: "phx_close", payload: {} }]);
+        assert.deepEqual(names(endedQueue), ["NEW_COORDS", "TERMINATED"]);
+        assert.deepEqual(riderQueue.events(), [
+          { event: "phx_close", payload: {} },
+          { event: "phx_close", payload: {} },
+        ]);
         assert.deepEqual(onboarding.queue("onboarding").events(), []);
       });
     });
@@ -344,7 +387,7 @@ for (const variant of VARIANTS) {
         const second = context.client(variant, "second rider");
         await second.connect();
         const inUse = await second.join(`tracking:${slug}`, {});
-        assert.deepEqual(inUse.reply, { status: "error", response: { reason: "session_in_use" } });
+        assertErrorReply(inUse.reply, "session_in_use");
 
         const push = (event, payload) => rider.push(tracking.channel, event, payload);
         const points = [
