@@ -180,6 +180,7 @@ int runChurn(const Options &options)
               .toStdString();
 
     const double serverCpuBefore = server.cpuSeconds();
+    const double serverWaitBefore = server.runQueueWaitSeconds();
     WorkerSet workers;
     const bool started = workers.start(
         processes, options.generatorCpu,
@@ -207,6 +208,7 @@ int runChurn(const Options &options)
             histogram.merge(part);
     }
     const double serverCpu = server.cpuSeconds() - serverCpuBefore;
+    const double serverWait = server.runQueueWaitSeconds() - serverWaitBefore;
     workers.broadcast("quit");
     workers.waitAll();
     server.stop();
@@ -229,18 +231,20 @@ int runChurn(const Options &options)
         {"server_cpu_s", serverCpu},
         {"server_cpu_us_per_join", completed ? serverCpu * 1e6 / double(completed) : 0},
         {"server_cpu_load", seconds > 0 ? serverCpu / seconds : 0},
+        {"server_runqueue_wait_s", serverWait},
         {"generator_cpu_s", generatorCpu},
     };
     printJson(json);
     std::printf("churn: %.0f connects+joins per second over %.1f s (%llu completed, %llu failed%s"
                 "%s); connect to join reply p50 %.2f ms p99 %.2f ms; server %.0f CPU-us per "
-                "join, load %.2f; generator load %.2f\n",
+                "join, load %.2f, waited %.1f s for its CPU; generator load %.2f\n",
                 rate, seconds, static_cast<unsigned long long>(completed),
                 static_cast<unsigned long long>(failed), failed ? ": " : "",
                 failed ? serializeFailures(failures).c_str() : "",
                 double(histogram.quantileNs(0.5)) / 1e6, double(histogram.quantileNs(0.99)) / 1e6,
                 completed ? serverCpu * 1e6 / double(completed) : 0,
-                seconds > 0 ? serverCpu / seconds : 0, seconds > 0 ? generatorCpu / seconds : 0);
+                seconds > 0 ? serverCpu / seconds : 0, serverWait,
+                seconds > 0 ? generatorCpu / seconds : 0);
     return completed > 0 ? 0 : 1;
 }
 

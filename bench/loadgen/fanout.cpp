@@ -25,6 +25,7 @@ struct StepResult
 {
     double rate = 0;
     double sendSeconds = 0;
+    double deliverySeconds = 0; // first send to the last frame of the step, or the drain timeout
     uint64_t pointsSent = 0;
     uint64_t rejected = 0;
     uint64_t delivered = 0;
@@ -34,10 +35,16 @@ struct StepResult
     uint64_t disconnected = 0;
     uint64_t live = 0;
     double serverCpu = 0;
+    double serverWait = 0;
     double generatorCpu = 0;
     LatencyHistogram histogram;
     std::map<std::string, uint64_t> failures;
 
+    double deliveredPerSecond() const
+    {
+        const double seconds = std::max(sendSeconds, deliverySeconds);
+        return seconds > 0 ? double(delivered) / seconds : 0;
+    }
     double p50Ms() const { return double(histogram.quantileNs(0.50)) / 1e6; }
     double p99Ms() const { return double(histogram.quantileNs(0.99)) / 1e6; }
     double maxMs() const { return double(histogram.maxNs()) / 1e6; }
@@ -50,13 +57,15 @@ struct StepResult
             {"points_sent", double(pointsSent)},
             {"points_rejected", double(rejected)},
             {"frames_delivered", double(delivered)},
-            {"delivered_per_s", sendSeconds > 0 ? double(delivered) / sendSeconds : 0},
+            {"delivery_s", deliverySeconds},
+            {"delivered_per_s", deliveredPerSecond()},
             {"latency_p50_ms", p50Ms()},
             {"latency_p99_ms", p99Ms()},
             {"latency_max_ms", maxMs()},
             {"server_cpu_s", serverCpu},
             {"server_cpu_s_per_million", cpuPerMillion()},
             {"server_cpu_load", sendSeconds > 0 ? serverCpu / sendSeconds : 0},
+            {"server_runqueue_wait_s", serverWait},
             {"generator_cpu_s", generatorCpu},
             {"lost", double(lost)},
             {"gaps", double(gaps)},
@@ -150,6 +159,7 @@ int runFanout(const Options &options, bool saturation)
                 rejectedBefore += count;
         }
         const double serverCpuBefore = server.cpuSeconds();
+        const double serverWaitBefore = server.runQueueWaitSeconds();
         const double driverCpuBefore = ownCpuSeconds();
         const int64_t first = nextSequence;
         const int64_t count = pointsPerStep[step];
@@ -179,6 +189,7 @@ int runFanout(const Options &options, bool saturation)
         workers.broadcast("step " + std::to_string(step) + " " + std::to_string(first) + " "
                           + std::to_string(last));
         const auto lines = workers.collect(loop, "stepdone", options.drainTimeout + 60);
+        result.deliverySeconds = double(monotonicNs() - start) / 1e9;
         runUntil(
             loop,
             [&] {
@@ -190,6 +201,7 @@ int runFanout(const Options &options, bool saturation)
             },
             5);
         result.serverCpu = server.cpuSeconds() - serverCpuBefore;
+        result.serverWait = server.runQueueWaitSeconds() - serverWaitBefore;
         double workerCpu = 0;
         for (const std::string &line : lines) {
             auto fields = parseFields(line);
@@ -222,21 +234,20 @@ int runFanout(const Options &options, bool saturation)
             std::printf("saturation step: %.0f Hz x %ld followers: %.0f frames/s, latency p50 "
                         "%.2f ms p99 %.2f ms max %.2f ms, server %.2f CPU-s/M frames (load "
                         "%.2f), lost %llu, disconnected %llu, rejected %llu\n",
-                        result.rate, total, double(result.delivered) / result.sendSeconds,
-                        result.p50Ms(), result.p99Ms(), result.maxMs(), result.cpuPerMillion(),
+                        result.rate, total, result.deliveredPerSecond(), result.p50Ms(),
+                        result.p99Ms(), result.maxMs(), result.cpuPerMillion(),
                         result.serverCpu / result.sendSeconds,
                         static_cast<unsigned long long>(result.lost),
                         static_cast<unsigned long long>(result.disconnected),
                         static_cast<unsigned long long>(result.rejected));
             std::fflush(stdout);
-            if (result.p99Ms() >= options.p99Limit) {
-                stopReason = "p99 over the limit";
+            const bool overLimit = result.p99Ms() >= options.p99Limit;
+            const bool lostFrames
+                = result.lost > 0 || result.disconnected > 0 || result.rejected > 0;
+            if ((overLimit || lostFrames) && stopReason == "all steps done")
+                stopReason = overLimit ? "p99 over the limit" : "frames lost";
+            if ((overLimit || lostFrames) && !options.keepGoing)
                 break;
-            }
-            if (result.lost > 0 || result.disconnected > 0 || result.rejected > 0) {
-                stopReason = "frames lost";
-                break;
-            }
         }
     }
     workers.broadcast("quit");
@@ -279,9 +290,8 @@ int runFanout(const Options &options, bool saturation)
                     "CPU-s per million frames, lost %llu, gaps %llu, reordered %llu, "
                     "disconnected %llu, rejected %llu\n",
                     options.rides, options.followers, result.rate, result.sendSeconds,
-                    double(result.delivered) / result.sendSeconds, result.p50Ms(), result.p99Ms(),
-                    result.maxMs(), result.cpuPerMillion(),
-                    static_cast<unsigned long long>(result.lost),
+                    result.deliveredPerSecond(), result.p50Ms(), result.p99Ms(), result.maxMs(),
+                    result.cpuPerMillion(), static_cast<unsigned long long>(result.lost),
                     static_cast<unsigned long long>(result.gaps),
                     static_cast<unsigned long long>(result.reordered),
                     static_cast<unsigned long long>(result.disconnected),
@@ -293,13 +303,14 @@ int runFanout(const Options &options, bool saturation)
 
     QJsonArray steps;
     double highestKept = 0;
+    bool allKeptSoFar = true;
     for (const StepResult &result : results) {
         steps.append(result.toJson());
         const bool kept = result.p99Ms() < options.p99Limit && result.lost == 0
             && result.disconnected == 0 && result.rejected == 0;
-        if (!kept)
-            break;
-        highestKept = result.rate;
+        allKeptSoFar = allKeptSoFar && kept;
+        if (allKeptSoFar)
+            highestKept = result.rate;
     }
     json.insert("steps", steps);
     json.insert("p99_limit_ms", options.p99Limit);

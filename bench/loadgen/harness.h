@@ -37,6 +37,7 @@ struct Options
     double duration = 30; // seconds of sending per rate step
     double drainTimeout = 5; // seconds to wait for the last frames of a step
     double p99Limit = 100; // milliseconds, saturation: the highest rate kept stays under it
+    bool keepGoing = false; // saturation: run every step even after one fails
     std::vector<int> connections = {1000}; // idle
     double settle = 3; // idle: seconds between the last join and the RSS reading
     int concurrency = 256; // churn: connections in progress per generator process

@@ -6,13 +6,13 @@
 
 namespace OmwBench {
 
-// Latencies in 10 µs buckets up to 5 s; longer ones land in the last bucket, and the exact
+// Latencies in 10 µs buckets up to 30 s; longer ones land in the last bucket, and the exact
 // maximum is kept apart. Histograms of several processes merge by adding buckets.
 class LatencyHistogram
 {
 public:
     static constexpr int64_t bucketNs = 10'000;
-    static constexpr size_t bucketCount = 500'000;
+    static constexpr size_t bucketCount = 3'000'000;
 
     LatencyHistogram() : m_buckets(bucketCount, 0) { }
 

@@ -36,6 +36,7 @@ Options:
                          churn 10)
   --drain S              seconds to wait for the last frames of a step (default 5)
   --p99-limit MS         saturation: p99 latency a kept rate stays under (default 100)
+  --keep-going           saturation: run every step even after one missed the limit
   --connections N,N,...  idle: follower counts (default 1000,10000,19000)
   --settle S             idle: seconds from the last join to the RSS reading (default 3)
   --concurrency N        churn: connections in progress per process (default 256)
@@ -98,6 +99,10 @@ int main(int argc, char **argv)
             for (++i; i < argc; ++i)
                 options.serverArguments.push_back(argv[i]);
             break;
+        }
+        if (option == "--keep-going") {
+            options.keepGoing = true;
+            continue;
         }
         if (i + 1 >= argc) {
             std::fprintf(stderr, "omw-bench: option %s needs a value; see --help\n",

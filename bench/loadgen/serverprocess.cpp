@@ -154,6 +154,16 @@ double ServerProcess::cpuSeconds() const
     return double(utime + stime) / double(sysconf(_SC_CLK_TCK));
 }
 
+double ServerProcess::runQueueWaitSeconds() const
+{
+    std::ifstream schedstat("/proc/" + std::to_string(m_pid) + "/schedstat");
+    unsigned long long runNs = 0;
+    unsigned long long waitNs = 0;
+    if (!(schedstat >> runNs >> waitNs))
+        return -1;
+    return double(waitNs) / 1e9;
+}
+
 long ServerProcess::rssKiB() const
 {
     std::ifstream status("/proc/" + std::to_string(m_pid) + "/status");

@@ -33,6 +33,9 @@ public:
 
     // utime + stime of the server in seconds, from /proc/PID/stat (10 ms resolution).
     double cpuSeconds() const;
+    // Seconds the server was ready to run but waited for its CPU, from /proc/PID/schedstat:
+    // the time other processes on the same core took from it.
+    double runQueueWaitSeconds() const;
     // VmRSS of the server in KiB, from /proc/PID/status.
     long rssKiB() const;
 
