@@ -34,7 +34,7 @@ async function withServer(t, options, body) {
       return client;
     },
     rider() {
-      const rider = new RemoteRider();
+      const rider = new RemoteRider(frames);
       riders.push(rider);
       return rider;
     },

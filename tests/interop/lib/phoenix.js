@@ -211,8 +211,10 @@ function formatFrames(frames) {
   if (frames.length === 0) {
     return "(no frames)";
   }
-  const start = frames[0].at;
-  return frames
+  // Frames of other processes arrive out of order, so they are sorted by time.
+  const sorted = [...frames].sort((a, b) => a.at - b.at);
+  const start = sorted[0].at;
+  return sorted
     .map(({ at, label, direction, data }) => {
       const arrow = { in: "<-", out: "->" }[direction] || direction;
       return `+${String(at - start).padStart(5)} ms ${label} ${arrow} ${data}`;

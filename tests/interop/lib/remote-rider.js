@@ -9,7 +9,9 @@ const path = require("node:path");
 const { EVENT_TIMEOUT_MS, withTimeout } = require("./phoenix");
 
 class RemoteRider {
-  constructor() {
+  // Starts the process; the frames it sends and receives are appended to `frames`.
+  constructor(frames) {
+    this.frames = frames;
     this.child = fork(path.join(__dirname, "rider-process.js"), [], {
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
@@ -23,7 +25,9 @@ class RemoteRider {
   }
 
   onMessage(message) {
-    if (message.type === "joined") {
+    if (message.type === "frame") {
+      this.frames.push(message.frame);
+    } else if (message.type === "joined") {
       this.joined.resolve(message.reply);
     } else if (message.type === "replied") {
       this.pending.get(message.id).resolve(message.reply);

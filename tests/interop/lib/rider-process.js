@@ -5,17 +5,20 @@
 // It is driven over the IPC channel of child_process.fork:
 //   parent -> {type: "join", variant, url, topic, params}   child -> {type: "joined", reply}
 //   parent -> {type: "push", id, event, payload}            child -> {type: "replied", id, reply}
-// Any failure is sent as {type: "failed", message} and ends the process.
+// Every frame is sent as {type: "frame", frame}. Any failure is sent as {type: "failed", message}
+// and ends the process.
 
 const { Client } = require("./phoenix");
 
 let client = null;
 let channel = null;
+// The parent records this process's frames with its own, for failure diagnostics.
+const frames = { push: (frame) => process.send({ type: "frame", frame }) };
 
 async function handle(message) {
   switch (message.type) {
     case "join": {
-      client = new Client(message.variant, message.url, { label: "rider process" });
+      client = new Client(message.variant, message.url, { label: "rider process", frames });
       await client.connect();
       const joined = await client.join(message.topic, message.params);
       channel = joined.channel;
