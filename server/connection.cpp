@@ -10,7 +10,6 @@
 #include <QDeadlineTimer>
 #include <QJsonObject>
 #include <QRegularExpression>
-#include <QWebSocket>
 
 namespace Omw {
 
@@ -44,42 +43,43 @@ Message closeMessage(const QString &topic, const QJsonValue &joinRef)
 
 } // namespace
 
-Connection::Connection(QWebSocket *socket, Phoenix::Serializer serializer, quint64 id,
-                       const QHostAddress &peerAddress, const ServerContext &context,
-                       QObject *parent)
+Connection::Connection(std::unique_ptr<WebSocketTransport> transport,
+                       Phoenix::Serializer serializer, quint64 id, const QHostAddress &peerAddress,
+                       const ServerContext &context, QObject *parent)
     : QObject(parent),
-      m_socket(socket),
+      m_transport(std::move(transport)),
       m_serializer(serializer),
       m_id(id),
       m_context(context),
       m_peerAddress(peerAddress),
       m_lastActivity(monotonicNow())
 {
-    m_socket->setParent(this);
-    const auto maxSize = quint64(m_context.config->maxFrameSize);
-    m_socket->setMaxAllowedIncomingFrameSize(maxSize);
-    m_socket->setMaxAllowedIncomingMessageSize(maxSize);
-    connect(m_socket, &QWebSocket::textMessageReceived, this, &Connection::handleText);
-    connect(m_socket, &QWebSocket::binaryMessageReceived, this, [this](const QByteArray &) {
-        qCWarning(lcConnection).noquote()
-            << "connection" << m_id << "sent a binary frame; Omw speaks text frames only, closing";
-        close(QWebSocketProtocol::CloseCodeDatatypeNotSupported,
-              QStringLiteral("binary frames are not supported: send JSON text frames"));
-    });
-    // Queued, so that no list of followers changes while a broadcast iterates over it.
-    connect(m_socket, &QWebSocket::disconnected, this, &Connection::onDisconnected,
-            Qt::QueuedConnection);
+    m_transport->setHandler(this);
     ++m_context.metrics->connections;
 }
 
 Connection::~Connection()
 {
     if (!m_closed) {
-        onDisconnected();
+        transportClosed();
     }
+    m_transport->setHandler(nullptr);
 }
 
-void Connection::handleText(const QString &text)
+void Connection::binaryMessageReceived()
+{
+    qCWarning(lcConnection).noquote()
+        << "connection" << m_id << "sent a binary frame; Omw speaks text frames only, closing";
+    close(QWebSocketProtocol::CloseCodeDatatypeNotSupported,
+          QStringLiteral("binary frames are not supported: send JSON text frames"));
+}
+
+void Connection::controlFrameReceived()
+{
+    m_lastActivity = monotonicNow();
+}
+
+void Connection::textMessageReceived(const QByteArray &text)
 {
     if (m_closing) {
         return;
@@ -91,7 +91,7 @@ void Connection::handleText(const QString &text)
     const ServerConfig &config = *m_context.config;
     const bool withinRate = m_messageBucket.tryTake(now, config.messageRate, config.messageBurst);
 
-    const Phoenix::DecodeResult decoded = Phoenix::decode(text.toUtf8(), m_serializer);
+    const Phoenix::DecodeResult decoded = Phoenix::decode(text, m_serializer);
     if (!withinRate) {
         ++m_context.metrics->messagesRateLimited;
         if (!m_floodBucket.tryTake(now, config.messageRate, config.messageBurst)) {
@@ -474,18 +474,17 @@ void Connection::sendFrame(const OutgoingFrame &frame)
     if (m_closing) {
         return;
     }
-    if (m_socket->bytesToWrite() > m_context.config->sendQueueLimit) {
+    if (m_transport->bytesToWrite() > m_context.config->sendQueueLimit) {
         ++m_context.metrics->slowFollowersDisconnected;
         qCWarning(lcConnection).nospace().noquote()
             << "connection " << m_id << " from " << m_peerAddress.toString() << " is "
-            << m_socket->bytesToWrite() << " bytes behind (limit "
+            << m_transport->bytesToWrite() << " bytes behind (limit "
             << m_context.config->sendQueueLimit << "), disconnecting it";
         close(QWebSocketProtocol::CloseCodePolicyViolated,
               QStringLiteral("too far behind: read faster"));
         return;
     }
-    const QString &text = frame.text(m_serializer);
-    m_socket->sendTextMessage(text);
+    m_transport->sendFrame(frame, m_serializer);
     ++m_context.metrics->framesSent;
 }
 
@@ -494,7 +493,7 @@ void Connection::send(const Message &message)
     if (m_closing) {
         return;
     }
-    m_socket->sendTextMessage(QString::fromUtf8(Phoenix::encode(message, m_serializer)));
+    m_transport->sendText(Phoenix::encode(message, m_serializer));
     ++m_context.metrics->framesSent;
 }
 
@@ -531,12 +530,12 @@ void Connection::close(QWebSocketProtocol::CloseCode code, const QString &reason
     }
     m_closing = true;
     m_closingSince = monotonicNow();
-    m_socket->close(code, reason);
+    m_transport->close(code, reason);
 }
 
 void Connection::abort()
 {
-    m_socket->abort();
+    m_transport->abort();
 }
 
 void Connection::abandon()
@@ -546,14 +545,14 @@ void Connection::abandon()
     m_closed = true;
 }
 
-void Connection::onDisconnected()
+void Connection::transportClosed()
 {
     if (m_closed) {
         return;
     }
     m_closed = true;
     m_closing = true;
-    const int code = int(m_socket->closeCode());
+    const int code = m_transport->closeCode();
     ++m_context.metrics->closesByCode[code];
     --m_context.metrics->connections;
     const std::vector<Channel> channels = std::move(m_channels);
@@ -563,9 +562,9 @@ void Connection::onDisconnected()
     }
     qCInfo(lcConnection).nospace().noquote()
         << "connection " << m_id << " from " << m_peerAddress.toString() << " closed, code " << code
-        << (m_socket->closeReason().isEmpty()
+        << (m_transport->closeReason().isEmpty()
                 ? QString()
-                : QStringLiteral(" (") + m_socket->closeReason() + QLatin1Char(')'));
+                : QStringLiteral(" (") + m_transport->closeReason() + QLatin1Char(')'));
     Q_EMIT closed(this);
 }
 

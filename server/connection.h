@@ -2,15 +2,15 @@
 
 #include "phoenixcodec.h"
 #include "ratelimiter.h"
+#include "websockettransport.h"
 
 #include <QHostAddress>
 #include <QObject>
 #include <QPointer>
 #include <QWebSocketProtocol>
 
+#include <memory>
 #include <vector>
-
-class QWebSocket;
 
 namespace Omw {
 
@@ -31,15 +31,16 @@ struct ServerContext
 // One client's WebSocket: it decodes frames, answers the events Phoenix reserves, routes the
 // rest to its joined channels (onboarding, tracking, following, dispatch), and enforces the
 // per-connection limits. Only the owning Server deletes it, after it has been closed.
-class Connection : public QObject
+class Connection : public QObject, private WebSocketTransport::Handler
 {
     Q_OBJECT
 
 public:
     // `peerAddress` is the client's address: the socket's peer, or the address a trusted reverse
     // proxy forwarded.
-    Connection(QWebSocket *socket, Phoenix::Serializer serializer, quint64 id,
-               const QHostAddress &peerAddress, const ServerContext &context, QObject *parent);
+    Connection(std::unique_ptr<WebSocketTransport> transport, Phoenix::Serializer serializer,
+               quint64 id, const QHostAddress &peerAddress, const ServerContext &context,
+               QObject *parent);
     ~Connection() override;
 
     quint64 id() const { return m_id; }
@@ -80,7 +81,10 @@ private:
         QPointer<Session> session; // tracking
     };
 
-    void handleText(const QString &text);
+    void textMessageReceived(const QByteArray &utf8) override;
+    void binaryMessageReceived() override;
+    void controlFrameReceived() override;
+    void transportClosed() override;
     void handleMessage(const Phoenix::Message &message);
     void handleJoin(const Phoenix::Message &message);
     void handleLeave(const Phoenix::Message &message);
@@ -103,9 +107,8 @@ private:
     void send(const Phoenix::Message &message);
     void replyError(const Phoenix::Message &message, const QString &reason, const QString &text);
     void logRejection(const QString &what);
-    void onDisconnected();
 
-    QWebSocket *m_socket;
+    std::unique_ptr<WebSocketTransport> m_transport;
     Phoenix::Serializer m_serializer;
     quint64 m_id;
     ServerContext m_context;

@@ -61,6 +61,9 @@ QByteArray httpResponse(int status, const QByteArray &contentType, const QByteAr
     case 405:
         reason = "Method Not Allowed";
         break;
+    case 426:
+        reason = "Upgrade Required";
+        break;
     case 431:
         reason = "Request Header Fields Too Large";
         break;

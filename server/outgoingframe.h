@@ -2,6 +2,7 @@
 
 #include "phoenixcodec.h"
 
+#include <QByteArray>
 #include <QString>
 
 namespace Omw {
@@ -15,12 +16,15 @@ public:
     explicit OutgoingFrame(Phoenix::Message message) : m_message(std::move(message)) { }
 
     const Phoenix::Message &message() const { return m_message; }
+    // The JSON text, for transports that frame it themselves.
     const QString &text(Phoenix::Serializer serializer) const;
+    // The complete WebSocket text frame as a server sends it (unmasked header and payload).
+    const QByteArray &wireFrame(Phoenix::Serializer serializer) const;
 
 private:
     Phoenix::Message m_message;
-    mutable QString m_v1;
-    mutable QString m_v2;
+    mutable QString m_text[2];
+    mutable QByteArray m_wireFrame[2];
 };
 
 } // namespace Omw

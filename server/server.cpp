@@ -3,9 +3,11 @@
 #include "connection.h"
 #include "httprequest.h"
 #include "logging.h"
+#include "qtwebsockettransport.h"
 #include "sessionmanager.h"
 
 #include <QCoreApplication>
+#include <QCryptographicHash>
 #include <QDeadlineTimer>
 #include <QFile>
 #include <QJsonDocument>
@@ -20,6 +22,12 @@
 #include <QWebSocket>
 
 #include <algorithm>
+#include <fcntl.h>
+#include <functional>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <utility>
 
 namespace Omw {
@@ -48,6 +56,31 @@ QHostAddress normalized(const QHostAddress &address)
     return isIpv4 ? QHostAddress(ipv4) : address;
 }
 
+std::optional<QString> vsnOf(const QUrl &url)
+{
+    const QUrlQuery query(url);
+    if (!query.hasQueryItem(QStringLiteral("vsn"))) {
+        return std::nullopt;
+    }
+    return query.queryItemValue(QStringLiteral("vsn"));
+}
+
+// A QTcpServer that hands over each accepted descriptor before Qt wraps it in a QTcpSocket.
+class DescriptorServer : public QTcpServer
+{
+public:
+    explicit DescriptorServer(std::function<void(qintptr)> accept, QObject *parent)
+        : QTcpServer(parent), m_accept(std::move(accept))
+    {
+    }
+
+protected:
+    void incomingConnection(qintptr fd) override { m_accept(fd); }
+
+private:
+    std::function<void(qintptr)> m_accept;
+};
+
 } // namespace
 
 Server::Server(const ServerConfig &config, QObject *parent)
@@ -71,6 +104,9 @@ Server::Server(const ServerConfig &config, QObject *parent)
 Server::~Server()
 {
     close();
+    const QList<EpollSocket *> pending = m_plainPending.keys();
+    m_plainPending.clear();
+    qDeleteAll(pending);
     // Rides and connections go together: no connection runs its leave logic, which would
     // broadcast to followers that are being deleted too.
     const QSet<Connection *> connections = std::exchange(m_connections, {});
@@ -83,63 +119,76 @@ Server::~Server()
     m_sessions = nullptr;
 }
 
+bool Server::setUpTls()
+{
+    if (m_config.tlsCertificate.isEmpty() || m_config.tlsKey.isEmpty()) {
+        m_errorString = QStringLiteral("TLS needs both --tls-cert and --tls-key");
+        return false;
+    }
+    QFile certificateFile(m_config.tlsCertificate);
+    if (!certificateFile.open(QIODevice::ReadOnly)) {
+        m_errorString = QStringLiteral("cannot read the TLS certificate %1: %2")
+                            .arg(m_config.tlsCertificate, certificateFile.errorString());
+        return false;
+    }
+    QFile keyFile(m_config.tlsKey);
+    if (!keyFile.open(QIODevice::ReadOnly)) {
+        m_errorString = QStringLiteral("cannot read the TLS key %1: %2")
+                            .arg(m_config.tlsKey, keyFile.errorString());
+        return false;
+    }
+    const QList<QSslCertificate> chain = QSslCertificate::fromData(certificateFile.readAll());
+    const QByteArray keyPem = keyFile.readAll();
+    QSslKey key(keyPem, QSsl::Rsa);
+    if (key.isNull()) {
+        key = QSslKey(keyPem, QSsl::Ec);
+    }
+    if (chain.isEmpty()) {
+        m_errorString = QStringLiteral("%1 holds no PEM certificate").arg(m_config.tlsCertificate);
+        return false;
+    }
+    if (key.isNull()) {
+        m_errorString = QStringLiteral("%1 holds no unencrypted PEM RSA or EC private key")
+                            .arg(m_config.tlsKey);
+        return false;
+    }
+    QSslConfiguration configuration = QSslConfiguration::defaultConfiguration();
+    configuration.setLocalCertificateChain(chain);
+    configuration.setPrivateKey(key);
+    configuration.setPeerVerifyMode(QSslSocket::VerifyNone);
+    auto *sslServer = new QSslServer(this);
+    sslServer->setSslConfiguration(configuration);
+    sslServer->setHandshakeTimeout(int(requestHeadTimeout));
+    connect(sslServer, &QSslServer::errorOccurred, this,
+            [](QSslSocket *socket, QAbstractSocket::SocketError) {
+                qCInfo(lcConnection).noquote()
+                    << "TLS connection from" << normalized(socket->peerAddress()).toString()
+                    << "failed:" << socket->errorString();
+            });
+    connect(sslServer, &QTcpServer::pendingConnectionAvailable, this, &Server::acceptTls);
+    m_tcpServer = sslServer;
+    m_tls = true;
+    return true;
+}
+
 bool Server::listen()
 {
+    if (!m_dispatcher.isValid()) {
+        m_errorString
+            = QStringLiteral("cannot create an epoll set: %1").arg(m_dispatcher.errorString());
+        return false;
+    }
     const bool tls = !m_config.tlsCertificate.isEmpty() || !m_config.tlsKey.isEmpty();
     if (tls) {
-        QFile certificateFile(m_config.tlsCertificate);
-        QFile keyFile(m_config.tlsKey);
-        if (m_config.tlsCertificate.isEmpty() || m_config.tlsKey.isEmpty()) {
-            m_errorString = QStringLiteral("TLS needs both --tls-cert and --tls-key");
+        if (!setUpTls()) {
             return false;
         }
-        if (!certificateFile.open(QIODevice::ReadOnly)) {
-            m_errorString = QStringLiteral("cannot read the TLS certificate %1: %2")
-                                .arg(m_config.tlsCertificate, certificateFile.errorString());
-            return false;
-        }
-        if (!keyFile.open(QIODevice::ReadOnly)) {
-            m_errorString = QStringLiteral("cannot read the TLS key %1: %2")
-                                .arg(m_config.tlsKey, keyFile.errorString());
-            return false;
-        }
-        const QList<QSslCertificate> chain = QSslCertificate::fromData(certificateFile.readAll());
-        const QByteArray keyPem = keyFile.readAll();
-        QSslKey key(keyPem, QSsl::Rsa);
-        if (key.isNull()) {
-            key = QSslKey(keyPem, QSsl::Ec);
-        }
-        if (chain.isEmpty()) {
-            m_errorString
-                = QStringLiteral("%1 holds no PEM certificate").arg(m_config.tlsCertificate);
-            return false;
-        }
-        if (key.isNull()) {
-            m_errorString = QStringLiteral("%1 holds no unencrypted PEM RSA or EC private key")
-                                .arg(m_config.tlsKey);
-            return false;
-        }
-        QSslConfiguration configuration = QSslConfiguration::defaultConfiguration();
-        configuration.setLocalCertificateChain(chain);
-        configuration.setPrivateKey(key);
-        configuration.setPeerVerifyMode(QSslSocket::VerifyNone);
-        auto *sslServer = new QSslServer(this);
-        sslServer->setSslConfiguration(configuration);
-        sslServer->setHandshakeTimeout(int(requestHeadTimeout));
-        connect(sslServer, &QSslServer::errorOccurred, this,
-                [](QSslSocket *socket, QAbstractSocket::SocketError) {
-                    qCInfo(lcConnection).noquote()
-                        << "TLS connection from" << normalized(socket->peerAddress()).toString()
-                        << "failed:" << socket->errorString();
-                });
-        m_tcpServer = sslServer;
     } else {
-        m_tcpServer = new QTcpServer(this);
+        m_tcpServer = new DescriptorServer([this](qintptr fd) { acceptPlain(fd); }, this);
     }
     // The default backlog of 50 drops connections under a burst of reconnecting clients.
     m_tcpServer->setListenBacklogSize(4096);
     m_tcpServer->setMaxPendingConnections(4096);
-    connect(m_tcpServer, &QTcpServer::pendingConnectionAvailable, this, &Server::acceptConnections);
     if (!m_tcpServer->listen(m_config.bind, m_config.port)) {
         m_errorString = QStringLiteral("cannot listen on %1 port %2: %3")
                             .arg(m_config.bind.toString())
@@ -163,9 +212,12 @@ void Server::close()
     m_tcpServer->close();
     delete m_tcpServer;
     m_tcpServer = nullptr;
-    const QList<QTcpSocket *> pending = m_httpPending.keys();
-    m_httpPending.clear();
-    for (QTcpSocket *socket : pending) {
+    for (EpollSocket *socket : m_plainPending.keys()) {
+        socket->abort();
+    }
+    const QList<QTcpSocket *> tlsPending = m_tlsPending.keys();
+    m_tlsPending.clear();
+    for (QTcpSocket *socket : tlsPending) {
         socket->abort();
         socket->deleteLater();
     }
@@ -196,8 +248,7 @@ quint16 Server::serverPort() const
 QUrl Server::socketUrl() const
 {
     QUrl url;
-    url.setScheme(qobject_cast<QSslServer *>(m_tcpServer) ? QStringLiteral("wss")
-                                                          : QStringLiteral("ws"));
+    url.setScheme(m_tls ? QStringLiteral("wss") : QStringLiteral("ws"));
     QHostAddress host = serverAddress();
     if (host == QHostAddress::Any || host == QHostAddress::AnyIPv4) {
         host = QHostAddress::LocalHost;
@@ -210,75 +261,239 @@ QUrl Server::socketUrl() const
     return url;
 }
 
-void Server::acceptConnections()
+bool Server::isAtConnectionLimit() const
+{
+    return m_connections.size() + m_plainPending.size() + m_tlsPending.size()
+        >= m_config.maxConnections;
+}
+
+void Server::acceptPlain(qintptr descriptor)
+{
+    const int fd = int(descriptor);
+    if (isAtConnectionLimit()) {
+        ++m_metrics.connectionsRejected;
+        qCWarning(lcServer).noquote()
+            << "connection rejected: at the maximum of" << m_config.maxConnections << "connections";
+        const QByteArray response = httpJsonError(
+            503,
+            QStringLiteral("the server is at its maximum of %1 connections; try again "
+                           "later")
+                .arg(m_config.maxConnections));
+        [[maybe_unused]] const ssize_t sent = ::send(
+            fd, response.constData(), size_t(response.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
+        ::close(fd);
+        return;
+    }
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    // Frames are small and latency matters more than packing them.
+    const int noDelay = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &noDelay, sizeof(noDelay));
+    auto *socket = new EpollSocket(fd, &m_dispatcher, this);
+    if (!socket->isRegistered()) {
+        qCWarning(lcServer) << "cannot watch an accepted socket; closing it";
+        delete socket;
+        return;
+    }
+    m_plainPending.insert(socket, monotonicNow());
+}
+
+void Server::requestHeadReceived(EpollSocket *socket, const HttpRequestHead &head)
+{
+    const QHostAddress client = clientAddress(socket->peerAddress(), &head);
+    if (head.url.path() != socketPath || !head.isWebSocketUpgrade()) {
+        socket->respondAndClose(answerHttp(head, client));
+        return;
+    }
+    QByteArray rejection = checkUpgrade(head, client);
+    const QByteArray key = head.header("sec-websocket-key");
+    if (rejection.isEmpty() && head.method != "GET") {
+        rejection = httpJsonError(400, QStringLiteral("a WebSocket upgrade is a GET request"));
+    } else if (rejection.isEmpty() && head.header("sec-websocket-version") != "13") {
+        rejection = httpJsonError(426, QStringLiteral("only WebSocket version 13 is supported"));
+        rejection.replace("\r\nConnection: close",
+                          "\r\nSec-WebSocket-Version: 13\r\nConnection: close");
+    } else if (rejection.isEmpty() && QByteArray::fromBase64(key).size() != 16) {
+        rejection = httpJsonError(400,
+                                  QStringLiteral("Sec-WebSocket-Key must be 16 bytes in "
+                                                 "base64"));
+    }
+    if (!rejection.isEmpty()) {
+        socket->respondAndClose(rejection);
+        return;
+    }
+
+    QByteArray response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                          "Connection: Upgrade\r\nSec-WebSocket-Accept: "
+        + QCryptographicHash::hash(QByteArray(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"),
+                                   QCryptographicHash::Sha1)
+              .toBase64();
+    for (const QByteArray &protocol : head.header("sec-websocket-protocol").split(',')) {
+        if (protocol.trimmed() == "phoenix") {
+            response += "\r\nSec-WebSocket-Protocol: phoenix";
+            break;
+        }
+    }
+    response += "\r\nServer: omw-server/" + QCoreApplication::applicationVersion().toLatin1()
+        + "\r\n\r\n";
+
+    m_plainPending.remove(socket);
+    socket->setMaxMessageSize(m_config.maxFrameSize);
+    socket->acceptUpgrade(response);
+    const Phoenix::Serializer serializer
+        = Phoenix::serializerForVsn(vsnOf(head.url)).value_or(Phoenix::Serializer::V1);
+    addConnection(std::unique_ptr<WebSocketTransport>(socket), serializer, client);
+    socket->startWebSocket();
+}
+
+void Server::requestHeadInvalid(EpollSocket *socket, HttpRequestHead::Status status)
+{
+    socket->respondAndClose(
+        status == HttpRequestHead::TooLarge ? httpJsonError(
+            431, QStringLiteral("the request head exceeds %1 bytes").arg(HttpRequestHead::maxSize))
+                                            : httpJsonError(
+                                                400, QStringLiteral("not an HTTP/1.1 request")));
+}
+
+void Server::closedBeforeUpgrade(EpollSocket *socket)
+{
+    m_plainPending.remove(socket);
+    m_dispatcher.retire(socket);
+}
+
+void Server::acceptTls()
 {
     while (m_tcpServer && m_tcpServer->hasPendingConnections()) {
         QTcpSocket *socket = m_tcpServer->nextPendingConnection();
         if (!socket) {
             break;
         }
-        if (m_connections.size() + m_httpPending.size() >= m_config.maxConnections) {
+        if (isAtConnectionLimit()) {
             ++m_metrics.connectionsRejected;
             qCWarning(lcServer).noquote()
                 << "connection from" << normalized(socket->peerAddress()).toString()
                 << "rejected: at the maximum of" << m_config.maxConnections << "connections";
-            reject(socket,
-                   httpJsonError(503,
-                                 QStringLiteral("the server is at its maximum of "
-                                                "%1 connections; try again later")
-                                     .arg(m_config.maxConnections)));
+            rejectTls(socket,
+                      httpJsonError(503,
+                                    QStringLiteral("the server is at its maximum "
+                                                   "of %1 connections; try again "
+                                                   "later")
+                                        .arg(m_config.maxConnections)));
             continue;
         }
-        m_httpPending.insert(socket, monotonicNow());
-        connect(socket, &QTcpSocket::readyRead, this, [this, socket] { readRequestHead(socket); });
+        m_tlsPending.insert(socket, monotonicNow());
+        connect(socket, &QTcpSocket::readyRead, this,
+                [this, socket] { readTlsRequestHead(socket); });
         connect(socket, &QTcpSocket::disconnected, this, [this, socket] {
-            if (m_httpPending.remove(socket)) {
+            if (m_tlsPending.remove(socket)) {
                 socket->deleteLater();
             }
         });
         if (socket->bytesAvailable() > 0) {
-            readRequestHead(socket);
+            readTlsRequestHead(socket);
         }
     }
 }
 
-void Server::readRequestHead(QTcpSocket *socket)
+void Server::readTlsRequestHead(QTcpSocket *socket)
 {
-    if (!m_httpPending.contains(socket)) {
+    if (!m_tlsPending.contains(socket)) {
         return;
     }
     HttpRequestHead head;
-    const QByteArray data = socket->peek(HttpRequestHead::maxSize);
-    switch (HttpRequestHead::parse(data, &head)) {
+    switch (HttpRequestHead::parse(socket->peek(HttpRequestHead::maxSize), &head)) {
     case HttpRequestHead::Incomplete:
         return;
     case HttpRequestHead::TooLarge:
-        reject(
+        rejectTls(
             socket,
             httpJsonError(
                 431,
                 QStringLiteral("the request head exceeds %1 bytes").arg(HttpRequestHead::maxSize)));
         return;
     case HttpRequestHead::Invalid:
-        reject(socket, httpJsonError(400, QStringLiteral("not an HTTP/1.1 request")));
+        rejectTls(socket, httpJsonError(400, QStringLiteral("not an HTTP/1.1 request")));
         return;
     case HttpRequestHead::Complete:
         break;
     }
-    if (head.url.path() == socketPath && head.isWebSocketUpgrade()) {
-        upgrade(socket, head);
-    } else {
+    const QHostAddress client = clientAddress(socket->peerAddress(), &head);
+    if (head.url.path() != socketPath || !head.isWebSocketUpgrade()) {
         socket->read(head.size);
-        answerHttp(socket, head);
+        rejectTls(socket, answerHttp(head, client));
+        return;
+    }
+    const QByteArray rejection = checkUpgrade(head, client);
+    if (!rejection.isEmpty()) {
+        rejectTls(socket, rejection);
+        return;
+    }
+    // QWebSocketServer reads the head again (it was only peeked) and answers the upgrade.
+    m_tlsPending.remove(socket);
+    socket->disconnect(this);
+    if (client != normalized(socket->peerAddress())) {
+        m_forwardedAddresses.insert(endpointKey(socket->peerAddress(), socket->peerPort()), client);
+    }
+    m_webSocketServer.handleConnection(socket);
+}
+
+void Server::rejectTls(QTcpSocket *socket, const QByteArray &response)
+{
+    m_tlsPending.remove(socket);
+    socket->disconnect(this);
+    socket->write(response);
+    socket->disconnectFromHost();
+    if (socket->state() == QAbstractSocket::UnconnectedState) {
+        socket->deleteLater();
+    } else {
+        connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+        // A peer that never reads its response must not keep the socket forever.
+        QTimer::singleShot(closeTimeout, socket, [socket] { socket->abort(); });
     }
 }
 
-void Server::answerHttp(QTcpSocket *socket, const HttpRequestHead &head)
+void Server::adoptWebSockets()
+{
+    while (m_webSocketServer.hasPendingConnections()) {
+        QWebSocket *socket = m_webSocketServer.nextPendingConnection();
+        if (!socket) {
+            break;
+        }
+        const Phoenix::Serializer serializer
+            = Phoenix::serializerForVsn(vsnOf(socket->requestUrl()))
+                  .value_or(Phoenix::Serializer::V1);
+        const QHostAddress client
+            = m_forwardedAddresses.take(endpointKey(socket->peerAddress(), socket->peerPort()));
+        const QHostAddress peer = normalized(socket->peerAddress());
+        addConnection(std::make_unique<QtWebSocketTransport>(socket, m_config.maxFrameSize),
+                      serializer, client.isNull() ? peer : client);
+    }
+}
+
+void Server::addConnection(std::unique_ptr<WebSocketTransport> transport,
+                           Phoenix::Serializer serializer, const QHostAddress &client)
+{
+    const quint64 id = m_nextConnectionId++;
+    auto *connection = new Connection(std::move(transport), serializer, id, client,
+                                      ServerContext {&m_config, m_sessions, &m_metrics}, this);
+    m_connections.insert(connection);
+    ++m_metrics.connectionsAccepted;
+    connect(connection, &Connection::closed, this, [this](Connection *closed) {
+        m_connections.remove(closed);
+        Q_EMIT connectionClosed(closed->id());
+        closed->deleteLater();
+    });
+    qCInfo(lcConnection).nospace().noquote()
+        << "connection " << id << " opened from " << client.toString() << ", serializer "
+        << (serializer == Phoenix::Serializer::V2 ? "2.0.0" : "1.0.0") << ", "
+        << m_connections.size() << " open";
+    Q_EMIT connectionOpened(id);
+}
+
+QByteArray Server::answerHttp(const HttpRequestHead &head, const QHostAddress &client)
 {
     ++m_metrics.httpRequests;
     const QString path = head.url.path();
-    qCDebug(lcHttp).noquote() << head.method << path << "from"
-                              << normalized(socket->peerAddress()).toString();
+    qCDebug(lcHttp).noquote() << head.method << path << "from" << client.toString();
     const bool isGet = head.method == "GET" || head.method == "HEAD";
     QByteArray response;
     if (path == QLatin1String("/healthz") || path == QLatin1String("/metrics")) {
@@ -301,26 +516,20 @@ void Server::answerHttp(QTcpSocket *socket, const HttpRequestHead &head)
     if (head.method == "HEAD") {
         response.truncate(response.indexOf("\r\n\r\n") + 4);
     }
-    reject(socket, response);
+    return response;
 }
 
-void Server::upgrade(QTcpSocket *socket, const HttpRequestHead &head)
+QByteArray Server::checkUpgrade(const HttpRequestHead &head, const QHostAddress &client)
 {
-    const QUrlQuery query(head.url);
-    const std::optional<QString> vsn = query.hasQueryItem(QStringLiteral("vsn"))
-        ? std::optional<QString>(query.queryItemValue(QStringLiteral("vsn")))
-        : std::nullopt;
-    const QHostAddress client = clientAddress(socket, &head);
+    const std::optional<QString> vsn = vsnOf(head.url);
     if (!Phoenix::serializerForVsn(vsn)) {
         ++m_metrics.connectionsRejected;
         qCWarning(lcConnection).noquote()
             << "upgrade from" << client.toString() << "rejected: unsupported vsn" << *vsn;
-        reject(socket,
-               httpJsonError(403,
-                             QStringLiteral("unsupported serializer version vsn=%1: "
-                                            "use 2.0.0 or 1.0.0")
-                                 .arg(vsn->left(40))));
-        return;
+        return httpJsonError(403,
+                             QStringLiteral("unsupported serializer version vsn=%1: use "
+                                            "2.0.0 or 1.0.0")
+                                 .arg(vsn->left(40)));
     }
     const QString origin = QString::fromUtf8(head.header("origin"));
     if (!m_config.allowedOrigins.isEmpty() && !origin.isEmpty()
@@ -328,58 +537,16 @@ void Server::upgrade(QTcpSocket *socket, const HttpRequestHead &head)
         ++m_metrics.connectionsRejected;
         qCWarning(lcConnection).noquote() << "upgrade from" << client.toString()
                                           << "rejected: Origin" << origin << "is not allowed";
-        reject(socket,
-               httpJsonError(403,
-                             QStringLiteral("Origin %1 is not allowed on this "
-                                            "server")
-                                 .arg(origin.left(100))));
-        return;
+        return httpJsonError(
+            403, QStringLiteral("Origin %1 is not allowed on this server").arg(origin.left(100)));
     }
-    m_httpPending.remove(socket);
-    socket->disconnect(this);
-    if (client != normalized(socket->peerAddress())) {
-        m_forwardedAddresses.insert(endpointKey(socket->peerAddress(), socket->peerPort()), client);
-    }
-    m_webSocketServer.handleConnection(socket);
+    return QByteArray();
 }
 
-void Server::adoptWebSockets()
+QHostAddress Server::clientAddress(const QHostAddress &socketPeer,
+                                   const HttpRequestHead *head) const
 {
-    while (m_webSocketServer.hasPendingConnections()) {
-        QWebSocket *socket = m_webSocketServer.nextPendingConnection();
-        if (!socket) {
-            break;
-        }
-        const QUrlQuery query(socket->requestUrl());
-        const std::optional<QString> vsn = query.hasQueryItem(QStringLiteral("vsn"))
-            ? std::optional<QString>(query.queryItemValue(QStringLiteral("vsn")))
-            : std::nullopt;
-        const Phoenix::Serializer serializer
-            = Phoenix::serializerForVsn(vsn).value_or(Phoenix::Serializer::V1);
-        const QHostAddress client
-            = m_forwardedAddresses.take(endpointKey(socket->peerAddress(), socket->peerPort()));
-        const quint64 id = m_nextConnectionId++;
-        auto *connection = new Connection(
-            socket, serializer, id, client.isNull() ? normalized(socket->peerAddress()) : client,
-            ServerContext {&m_config, m_sessions, &m_metrics}, this);
-        m_connections.insert(connection);
-        ++m_metrics.connectionsAccepted;
-        connect(connection, &Connection::closed, this, [this](Connection *closed) {
-            m_connections.remove(closed);
-            Q_EMIT connectionClosed(closed->id());
-            closed->deleteLater();
-        });
-        qCInfo(lcConnection).nospace().noquote()
-            << "connection " << id << " opened from " << connection->peerAddress().toString()
-            << ", serializer " << (serializer == Phoenix::Serializer::V2 ? "2.0.0" : "1.0.0")
-            << ", " << m_connections.size() << " open";
-        Q_EMIT connectionOpened(id);
-    }
-}
-
-QHostAddress Server::clientAddress(QTcpSocket *socket, const HttpRequestHead *head) const
-{
-    const QHostAddress peer = normalized(socket->peerAddress());
+    const QHostAddress peer = normalized(socketPeer);
     if (!head || !m_config.trustedProxies.contains(peer)) {
         return peer;
     }
@@ -387,21 +554,6 @@ QHostAddress Server::clientAddress(QTcpSocket *socket, const HttpRequestHead *he
     const QList<QByteArray> forwarded = head->header("x-forwarded-for").split(',');
     const QHostAddress client(QString::fromLatin1(forwarded.last().trimmed()));
     return client.isNull() ? peer : normalized(client);
-}
-
-void Server::reject(QTcpSocket *socket, const QByteArray &response)
-{
-    m_httpPending.remove(socket);
-    socket->disconnect(this);
-    socket->write(response);
-    socket->disconnectFromHost();
-    if (socket->state() == QAbstractSocket::UnconnectedState) {
-        socket->deleteLater();
-    } else {
-        connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-        // A peer that never reads its response must not keep the socket forever.
-        QTimer::singleShot(closeTimeout, socket, [socket] { socket->abort(); });
-    }
 }
 
 QByteArray Server::healthJson() const
@@ -419,19 +571,27 @@ QByteArray Server::healthJson() const
 void Server::sweep()
 {
     const qint64 now = monotonicNow();
-    for (auto it = m_httpPending.begin(); it != m_httpPending.end();) {
+    for (auto it = m_plainPending.cbegin(); it != m_plainPending.cend(); ++it) {
+        if (now - it.value() > requestHeadTimeout) {
+            qCInfo(lcHttp).noquote()
+                << "connection from" << it.key()->peerAddress().toString()
+                << "sent no complete request head in" << requestHeadTimeout / 1000 << "s, closing";
+            it.key()->abort(); // reported back through epoll, outside this loop
+        }
+    }
+    for (auto it = m_tlsPending.begin(); it != m_tlsPending.end();) {
         if (now - it.value() > requestHeadTimeout) {
             QTcpSocket *socket = it.key();
-            qCInfo(lcHttp).noquote()
-                << "connection from" << normalized(socket->peerAddress()).toString()
-                << "sent no complete request head in" << requestHeadTimeout / 1000 << "s, closing";
-            it = m_httpPending.erase(it);
+            it = m_tlsPending.erase(it);
             socket->disconnect(this);
             socket->abort();
             socket->deleteLater();
         } else {
             ++it;
         }
+    }
+    if (m_forwardedAddresses.size() > m_connections.size() + 1000) {
+        m_forwardedAddresses.clear(); // upgrades that failed after the head was read
     }
     for (Connection *connection : std::as_const(m_connections)) {
         if (connection->isClosing()) {
