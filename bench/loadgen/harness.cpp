@@ -477,6 +477,8 @@ void printJson(const QJsonObject &object)
     double load = -1;
     loadFile >> load;
     withLoad.insert("machine_loadavg_1min", load);
+    // The server inherits the environment; QT_NO_GLIB selects Qt's own event dispatcher.
+    withLoad.insert("qt_no_glib", qEnvironmentVariableIsSet("QT_NO_GLIB"));
     std::printf("%s\n", QJsonDocument(withLoad).toJson(QJsonDocument::Compact).constData());
     std::fflush(stdout);
 }

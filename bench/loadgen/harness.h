@@ -26,7 +26,7 @@ struct Options
     std::string serverProgram;
     std::vector<std::string> serverArguments; // after the defaults that lift the limits
     std::string serverLog = "/tmp/omw-bench-server.log";
-    std::string serverLoggingRules = "*.debug=false\nomw.*.info=false\nomw.server.info=true";
+    std::string serverLoggingRules = "*.debug=false;omw.*.info=false;omw.server.info=true";
     int serverCpu = 1;
     int generatorCpu = 0;
     int processes = 0; // 0: one per 15,000 connections
@@ -41,7 +41,6 @@ struct Options
     std::vector<int> connections = {1000}; // idle
     double settle = 3; // idle: seconds between the last join and the RSS reading
     int concurrency = 256; // churn: connections in progress per generator process
-    bool json = true;
 };
 
 // The server options every benchmark run passes, so that the server's abuse limits do not
