@@ -72,6 +72,7 @@ struct StepResult
             {"reordered", double(reordered)},
             {"disconnected", double(disconnected)},
             {"live_followers", double(live)},
+            {"disconnect_reasons", QString::fromStdString(serializeFailures(failures))},
         };
     }
 };
