@@ -21,7 +21,11 @@ HttpTileSource::HttpTileSource(const QString &urlTemplate, const QString &cacheD
     if (urlTemplate == openStreetMapTemplate) {
         setAttribution(openStreetMapAttribution);
     } else {
-        setAttribution(QUrl(urlTemplate).host());
+        // Other servers have no known attribution text, so the map credits their host name.
+        // QUrl rejects placeholders such as {s} in a host, so the host is cut out as text.
+        const int hostStart = urlTemplate.indexOf(QLatin1String("://")) + 3;
+        const int hostEnd = urlTemplate.indexOf(QLatin1Char('/'), hostStart);
+        setAttribution(urlTemplate.mid(hostStart, hostEnd < 0 ? -1 : hostEnd - hostStart));
     }
     if (!cacheDirectory.isEmpty()) {
         const QByteArray key

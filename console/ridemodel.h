@@ -42,7 +42,7 @@ class RideModel : public QAbstractListModel
     Q_PROPERTY(int count READ rowCount NOTIFY countChanged)
     Q_PROPERTY(QString speedUnit READ speedUnit WRITE setSpeedUnit NOTIFY speedUnitChanged)
     Q_PROPERTY(int staleAfter READ staleAfter WRITE setStaleAfter NOTIFY staleAfterChanged)
-    Q_PROPERTY(qint64 now READ now WRITE setNow NOTIFY nowChanged)
+    Q_PROPERTY(double now READ nowForQml WRITE setNowFromQml NOTIFY nowChanged)
     Q_PROPERTY(
         bool clockRunning READ isClockRunning WRITE setClockRunning NOTIFY clockRunningChanged)
     Q_PROPERTY(
@@ -96,6 +96,9 @@ public:
     void setStaleAfter(int seconds);
     qint64 now() const { return m_now; }
     void setNow(qint64 epochMs);
+    // QML in Qt 6.4 cannot assign 64-bit integer properties; epoch ms are exact in a double.
+    double nowForQml() const { return double(m_now); }
+    void setNowFromQml(double epochMs) { setNow(qint64(epochMs)); }
     bool isClockRunning() const { return m_clock.isActive(); }
     void setClockRunning(bool running);
     QString selectedSlug() const { return m_selectedSlug; }

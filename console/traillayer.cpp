@@ -49,7 +49,7 @@ void TrailLayer::setZoom(double zoom)
     }
 }
 
-void TrailLayer::setStateColors(const QVariantList &colors)
+void TrailLayer::setStateColors(const QList<QColor> &colors)
 {
     if (m_stateColors != colors) {
         m_stateColors = colors;
@@ -60,7 +60,7 @@ void TrailLayer::setStateColors(const QVariantList &colors)
 
 QColor TrailLayer::lineColor(int state) const
 {
-    const QColor color = m_stateColors.value(state).value<QColor>();
+    const QColor color = m_stateColors.value(state);
     return color.isValid() ? color : colorForState(state);
 }
 

@@ -20,7 +20,7 @@ class TrailLayer : public QQuickPaintedItem
     Q_PROPERTY(QGeoCoordinate center READ center WRITE setCenter NOTIFY centerChanged)
     Q_PROPERTY(double zoom READ zoom WRITE setZoom NOTIFY zoomChanged)
     Q_PROPERTY(
-        QVariantList stateColors READ stateColors WRITE setStateColors NOTIFY stateColorsChanged)
+        QList<QColor> stateColors READ stateColors WRITE setStateColors NOTIFY stateColorsChanged)
 
 public:
     explicit TrailLayer(QQuickItem *parent = nullptr);
@@ -32,8 +32,8 @@ public:
     double zoom() const { return m_zoom; }
     void setZoom(double zoom);
     // Line colours indexed by RideModel::State; states without one use colorForState().
-    QVariantList stateColors() const { return m_stateColors; }
-    void setStateColors(const QVariantList &colors);
+    QList<QColor> stateColors() const { return m_stateColors; }
+    void setStateColors(const QList<QColor> &colors);
 
     void paint(QPainter *painter) override;
 
@@ -53,7 +53,7 @@ private:
     QPointer<RideModel> m_model;
     QGeoCoordinate m_center {0, 0};
     double m_zoom = 2;
-    QVariantList m_stateColors;
+    QList<QColor> m_stateColors;
 };
 
 } // namespace Omw

@@ -62,8 +62,8 @@ Rectangle {
         spacing: 8
 
         Rectangle {
-            width: 10
-            height: 10
+            implicitWidth: 10
+            implicitHeight: 10
             radius: 5
             color: root.dotColor
 

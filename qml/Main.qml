@@ -82,10 +82,13 @@ ApplicationWindow {
 
             Repeater {
                 model: root.rides
+                // Qt 6.4's linter reports ids of the enclosing file as unqualified inside a
+                // delegate; the lookups are valid at run time.
                 delegate: RideMarker {
+                    id: marker
                     required property var coordinate
-                    position: map.toView(coordinate)
-                    onClicked: root.selectRide(slug)
+                    position: map.toView(marker.coordinate) // qmllint disable unqualified
+                    onClicked: root.selectRide(marker.slug) // qmllint disable unqualified
                 }
             }
 
@@ -158,7 +161,7 @@ ApplicationWindow {
 
         Rectangle {
             Layout.fillHeight: true
-            width: 1
+            Layout.preferredWidth: 1
             color: Theme.divider
         }
 

@@ -18,13 +18,16 @@ ListView {
     currentIndex: root.rides.indexOf(root.rides.selectedSlug)
     ScrollBar.vertical: ScrollBar {}
 
+    // Qt 6.4's linter reports ids of the enclosing file as unqualified inside a delegate;
+    // the lookups are valid at run time.
     delegate: RideCard {
+        id: card
         width: ListView.view.width
         onActivated: {
-            root.rides.selectedSlug = slug
-            root.rideActivated(slug)
+            root.rides.selectedSlug = card.slug // qmllint disable unqualified
+            root.rideActivated(card.slug) // qmllint disable unqualified
         }
-        onRemoveRequested: root.removeRequested(slug)
+        onRemoveRequested: root.removeRequested(card.slug) // qmllint disable unqualified
     }
 
     Label {

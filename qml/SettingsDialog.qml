@@ -47,7 +47,7 @@ Dialog {
             placeholderText: qsTr("URL template, .mbtiles file or none")
             selectByMouse: true
         }
-        Item { width: 1; height: 1 }
+        Item { Layout.preferredWidth: 1 }
         Label {
             Layout.fillWidth: true
             wrapMode: Text.WordWrap
