@@ -109,7 +109,10 @@ bool SessionManager::isNameTaken(const QString &slug) const
 
 QString SessionManager::freshName(Refusal *refusal)
 {
-    if (m_reservations.size() >= m_config.maxRides) {
+    // Tombstones of ended rides are in m_reservations too, but they are no unclaimed names.
+    const auto unclaimed = std::count_if(m_reservations.cbegin(), m_reservations.cend(),
+                                         [](const Reservation &r) { return !r.ended; });
+    if (unclaimed >= m_config.maxRides) {
         *refusal = refuse(QStringLiteral("too_many_rides"),
                           QStringLiteral("the server holds its maximum of %1 unclaimed ride names; "
                                          "try again in a few minutes")
