@@ -6,7 +6,7 @@
 const assert = require("node:assert/strict");
 const { describe, test } = require("node:test");
 
-const { VARIANTS } = require("./lib/phoenix");
+const { EVENT_TIMEOUT_MS, VARIANTS, withTimeout } = require("./lib/phoenix");
 const { assertTimeWithin, withServer } = require("./lib/harness");
 
 const TEST_TIMEOUT_MS = 30000;
@@ -354,6 +354,63 @@ for (const variant of VARIANTS) {
         assert.deepEqual(
           queue.events().map(({ event }) => event),
           ["NEW_COORDS", "RIDER_OFFLINE", "TERMINATED"]
+        );
+      });
+    });
+
+    test("phoenix.js rejoins after drop", { timeout: TEST_TIMEOUT_MS }, async (t) => {
+      await withServer(t, {}, async (context) => {
+        const onboarding = context.client(variant, "onboarding");
+        const { slug, token } = await onboard(onboarding);
+        const topic = `following:${slug}`;
+
+        const follower = context.client(variant, "follower");
+        await follower.connect();
+        await follower.join(topic, {});
+        const queue = follower.queue(topic);
+
+        // phoenix.js reconnects and rejoins its channels with their join params by itself.
+        const rider = context.client(variant, "rider", {
+          reconnectAfterMs: () => 50,
+          rejoinAfterMs: () => 50,
+        });
+        const joinReplies = [];
+        const rejoined = new Promise((resolve) => {
+          rider.socket.onMessage(({ topic: replyTopic, event, payload }) => {
+            const isJoinReply = payload && payload.response && "state" in payload.response;
+            if (replyTopic === `tracking:${slug}` && event === "phx_reply" && isJoinReply) {
+              joinReplies.push(payload);
+              if (joinReplies.length === 2) {
+                resolve();
+              }
+            }
+          });
+        });
+        await rider.connect();
+        const tracking = await rider.join(`tracking:${slug}`, { token });
+        assert.deepEqual(tracking.reply, { status: "ok", response: { slug, state: "waiting" } });
+        const push = (event, payload) => rider.push(tracking.channel, event, payload);
+        const first = { latitude: 45.4642, longitude: 9.19, speed: 11, heading: 45 };
+        await publish(push, [queue], slug, { ...first, timestamp: Date.now() });
+
+        // ws's terminate() destroys the TCP socket without sending a close frame.
+        const droppedAt = Date.now();
+        rider.transport().terminate();
+        const offline = await queue.next();
+        assert.equal(offline.event, "RIDER_OFFLINE", JSON.stringify(offline));
+        assertTimeWithin(offline.payload.since, droppedAt, Date.now(), "RIDER_OFFLINE since");
+        assert.deepEqual(await queue.next(), { event: "RIDER_ONLINE", payload: {} });
+        await withTimeout(rejoined, EVENT_TIMEOUT_MS, "the reply to phoenix.js's own rejoin");
+        assert.deepEqual(joinReplies, [
+          { status: "ok", response: { slug, state: "waiting" } },
+          { status: "ok", response: { slug, state: "live" } },
+        ]);
+
+        const second = { latitude: 45.4645, longitude: 9.1904, speed: 12, heading: 46 };
+        await publish(push, [queue], slug, { ...second, timestamp: Date.now() });
+        assert.deepEqual(
+          queue.events().map(({ event }) => event),
+          ["NEW_COORDS", "RIDER_OFFLINE", "RIDER_ONLINE", "NEW_COORDS"]
         );
       });
     });
