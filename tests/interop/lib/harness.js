@@ -17,7 +17,7 @@ const DEFAULT_OPTIONS = { "--rider-grace": "5" };
 
 // Runs `body(context)` with a fresh server started with DEFAULT_OPTIONS, overridden and
 // extended by `options` (e.g. {"--idle-timeout": "0.5"}). The context offers `url`,
-// `client(variant, label, socketOptions)`, `rider()` and `frames`.
+// `client(variant, label, socketOptions, wsOptions)`, `rider()` and `frames`.
 async function withServer(t, options, body) {
   const merged = { ...DEFAULT_OPTIONS, ...options };
   const server = await startServer(Object.entries(merged).flat());
@@ -28,8 +28,8 @@ async function withServer(t, options, body) {
     url: server.url,
     server,
     frames,
-    client(variant, label, socketOptions = {}) {
-      const client = new Client(variant, server.url, { label, frames, socketOptions });
+    client(variant, label, socketOptions = {}, wsOptions = {}) {
+      const client = new Client(variant, server.url, { label, frames, socketOptions, wsOptions });
       clients.push(client);
       return client;
     },

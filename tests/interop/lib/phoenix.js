@@ -42,11 +42,12 @@ const VARIANTS = Object.keys(PHOENIX).flatMap((version) =>
 );
 
 // Returns a WebSocket class for phoenix.js's `transport` option that appends every frame sent
-// and received to `frames`, so a failing test can show the exact wire traffic.
-function recordingTransport(frames, label, serializer) {
+// and received to `frames`, so a failing test can show the exact wire traffic. `wsOptions` go
+// to the ws constructor, e.g. `{ca}` to trust a test certificate.
+function recordingTransport(frames, label, serializer, wsOptions) {
   return class RecordingWebSocket extends WebSocket {
     constructor(url, protocols) {
-      super(url, protocols);
+      super(url, protocols, wsOptions);
       frames.push({ at: Date.now(), label, direction: "open", data: String(url) });
       this.addEventListener("message", (event) => {
         frames.push({ at: Date.now(), label, serializer, direction: "in", data: event.data });
@@ -113,7 +114,8 @@ class EventQueue {
 
 // One phoenix.js Socket of the given variant, with its frames recorded.
 class Client {
-  constructor(variant, url, { label = "client", frames = [], socketOptions = {} } = {}) {
+  constructor(variant, url, options = {}) {
+    const { label = "client", frames = [], socketOptions = {}, wsOptions = {} } = options;
     this.variant = variant;
     this.label = label;
     this.frames = frames;
@@ -122,7 +124,7 @@ class Client {
     this.closes = [];
     const { Socket } = PHOENIX[variant.version].module;
     this.socket = new Socket(url, {
-      transport: recordingTransport(frames, label, variant.serializer),
+      transport: recordingTransport(frames, label, variant.serializer, wsOptions),
       // A test awaits every join itself, so a rejected join must not be retried behind its back.
       rejoinAfterMs: () => 60000,
       reconnectAfterMs: () => 60000,

@@ -5,7 +5,7 @@
 
 const { spawn } = require("node:child_process");
 
-const LISTENING_PATTERN = /listening on ws:\/\/(\[[^\]]+\]|[^\s/:]+):(\d+)\/socket/;
+const LISTENING_PATTERN = /listening on (wss?):\/\/(\[[^\]]+\]|[^\s/:]+):(\d+)\/socket/;
 const START_TIMEOUT_MS = 10000;
 const STOP_TIMEOUT_MS = 5000;
 
@@ -50,7 +50,7 @@ class OmwServer {
 
 // Starts omw-server on a free loopback port with the extra command-line `args`, and resolves
 // once its stderr reports the listening address. The resolved server's `url` is the endpoint
-// that phoenix.js is given (`ws://ADDRESS:PORT/socket`).
+// that phoenix.js is given (`ws://ADDRESS:PORT/socket`, or `wss://` with TLS options).
 function startServer(args = []) {
   const binary = process.env.OMW_SERVER;
   if (!binary) {
@@ -73,7 +73,7 @@ function startServer(args = []) {
       child.kill("SIGKILL");
       reject(
         new Error(
-          `omw-server did not report "listening on ws://" within ${START_TIMEOUT_MS} ms; ` +
+          `omw-server did not report "listening on" within ${START_TIMEOUT_MS} ms; ` +
             `its output:\n${server.log}`
         )
       );
@@ -87,7 +87,7 @@ function startServer(args = []) {
       const match = server.url === null && LISTENING_PATTERN.exec(server.log);
       if (match) {
         clearTimeout(timer);
-        server.url = `ws://${match[1]}:${match[2]}/socket`;
+        server.url = `${match[1]}://${match[2]}:${match[3]}/socket`;
         resolve(server);
       }
     });
