@@ -2,8 +2,8 @@
 
 // Runs one test body against its own omw-server and cleans up after it: every client is
 // disconnected, every rider process killed, and the server stopped. A server that exited on
-// its own during the test fails the test. On failure the recorded frames and the server's log
-// are printed as test diagnostics.
+// its own during the test, or did not exit with status 0 on SIGTERM, fails the test. On
+// failure the recorded frames and the server's log are printed as test diagnostics.
 
 const assert = require("node:assert/strict");
 
@@ -40,6 +40,12 @@ async function withServer(t, options, body) {
     },
   };
 
+  const cleanUp = async () => {
+    await Promise.allSettled(clients.map((client) => client.disconnect()));
+    await Promise.allSettled(riders.map((rider) => rider.kill()));
+    return server.stop();
+  };
+
   try {
     await body(context);
     assertFrameShapes(frames);
@@ -47,14 +53,14 @@ async function withServer(t, options, body) {
       server.isRunning(),
       `omw-server exited during the test: ${JSON.stringify(server.exit)}`
     );
+    const exit = await cleanUp();
+    assert.deepEqual(exit, { code: 0, signal: null }, "omw-server did not stop cleanly on SIGTERM");
   } catch (error) {
     t.diagnostic(`frames seen by the clients:\n${formatFrames(frames)}`);
     t.diagnostic(`omw-server output:\n${server.log}`);
     throw error;
   } finally {
-    await Promise.allSettled(clients.map((client) => client.disconnect()));
-    await Promise.allSettled(riders.map((rider) => rider.kill()));
-    await server.stop();
+    await cleanUp();
   }
 }
 

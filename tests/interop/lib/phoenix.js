@@ -125,7 +125,8 @@ class Client {
     const { Socket } = PHOENIX[variant.version].module;
     this.socket = new Socket(url, {
       transport: recordingTransport(frames, label, variant.serializer, wsOptions),
-      // A test awaits every join itself, so a rejected join must not be retried behind its back.
+      // Tests await every join and connection themselves, so phoenix.js must not retry a
+      // rejected join or a closed connection behind their back.
       rejoinAfterMs: () => 60000,
       reconnectAfterMs: () => 60000,
       ...SERIALIZERS[variant.serializer],
