@@ -17,8 +17,15 @@ QString describe(const QJsonValue &value)
 {
     QString text;
     switch (value.type()) {
-    case QJsonValue::Double:
-        return QString::number(value.toDouble(), 'g', QLocale::FloatingPointShortest);
+    case QJsonValue::Double: {
+        // Whole numbers as they were sent: 'g' would write a timestamp in seconds such as
+        // 1700000000 as 1.7e+09.
+        const double number = value.toDouble();
+        if (std::trunc(number) == number && std::abs(number) < 9007199254740992.0) {
+            return QString::number(qint64(number));
+        }
+        return QString::number(number, 'g', QLocale::FloatingPointShortest);
+    }
     case QJsonValue::String:
         text = QLatin1Char('"') + value.toString() + QLatin1Char('"');
         break;
