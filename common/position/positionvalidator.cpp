@@ -201,8 +201,8 @@ ValidationResult PositionValidator::validate(const QJsonValue &payload, qint64 r
                           QStringLiteral("timestamp %1 is %2 s ahead of the server clock (at "
                                          "most %3 s allowed): check the device clock")
                               .arg(describe(timestamp))
-                              .arg((position.timestamp - receivedAt) / 1000)
-                              .arg(m_options.maxFutureSkew / 1000));
+                              .arg(double(position.timestamp - receivedAt) / 1000.0)
+                              .arg(double(m_options.maxFutureSkew) / 1000.0));
         }
     }
 
