@@ -205,6 +205,7 @@ class Client {
     const closed = new Promise((resolve) => this.socket.disconnect(resolve));
     await withTimeout(closed, EVENT_TIMEOUT_MS, `${this.label} to disconnect`);
     // A rejected join leaves a pending rejoin timer that would keep Node running.
+    // NOTE: rejoinTimer is internal to phoenix.js; 1.6.16 and 1.8.16 both have it.
     this.channels.forEach((channel) => channel.rejoinTimer.reset());
   }
 }
