@@ -28,8 +28,8 @@ struct HttpRequestHead;
 //
 // Plain connections are accepted as raw file descriptors and served by EpollSocket: the request
 // head is read, plain HTTP is answered, an unsupported `vsn` or Origin gets 403 before the
-// upgrade, and WebSockets are framed by the server itself, which keeps an idle connection to
-// about a kilobyte and a broadcast to one system call per follower. TLS connections go through
+// upgrade, and WebSockets are framed by the server itself, which keeps no buffer for an idle
+// connection and makes a broadcast one system call per follower. TLS connections go through
 // QSslServer and QWebSocketServer, which handles their upgrade.
 class Server : public QObject, private EpollSocket::Listener
 {
