@@ -81,6 +81,7 @@ int runChurnWorker(const ChurnPlan &plan, int channelFd)
     std::map<std::string, uint64_t> failures;
     LatencyHistogram histogram;
     const double cpuBefore = ownCpuSeconds();
+    const double waitBefore = ownRunQueueWaitSeconds();
     const int64_t start = monotonicNs();
     const int64_t end = start + int64_t(plan.duration * 1e9);
     auto launch = [&](ChurnClient &client) {
@@ -137,10 +138,11 @@ int runChurnWorker(const ChurnPlan &plan, int channelFd)
         }
     }
     const double seconds = double(std::min(now, end) - start) / 1e9;
-    channel.writeLine("churndone completed=" + std::to_string(completed)
-                      + " seconds=" + std::to_string(seconds)
-                      + " cpu=" + std::to_string(ownCpuSeconds() - cpuBefore) + " failures="
-                      + serializeFailures(failures) + " histogram=" + histogram.serialize());
+    channel.writeLine(
+        "churndone completed=" + std::to_string(completed) + " seconds=" + std::to_string(seconds)
+        + " cpu=" + std::to_string(ownCpuSeconds() - cpuBefore)
+        + " wait=" + std::to_string(ownRunQueueWaitSeconds() - waitBefore)
+        + " failures=" + serializeFailures(failures) + " histogram=" + histogram.serialize());
     // Wait for the driver's quit so that the server is measured before the sockets close.
     while (!channel.isClosed()) {
         loop.runOnce(50'000'000);
@@ -195,6 +197,7 @@ int runChurn(const Options &options)
     uint64_t completed = 0;
     double seconds = 0;
     double generatorCpu = 0;
+    double generatorWait = 0;
     std::map<std::string, uint64_t> failures;
     LatencyHistogram histogram;
     for (const std::string &line : workers.collect(loop, "churndone", options.duration + 60)) {
@@ -202,6 +205,7 @@ int runChurn(const Options &options)
         completed += std::stoull("0" + fields["completed"]);
         seconds = std::max(seconds, std::atof(fields["seconds"].c_str()));
         generatorCpu += std::atof(fields["cpu"].c_str());
+        generatorWait += std::atof(fields["wait"].c_str());
         mergeFailures(fields["failures"], failures);
         LatencyHistogram part;
         if (part.deserialize(fields["histogram"]))
@@ -233,18 +237,19 @@ int runChurn(const Options &options)
         {"server_cpu_load", seconds > 0 ? serverCpu / seconds : 0},
         {"server_runqueue_wait_s", serverWait},
         {"generator_cpu_s", generatorCpu},
+        {"generator_runqueue_wait_s", generatorWait},
     };
     printJson(json);
     std::printf("churn: %.0f connects+joins per second over %.1f s (%llu completed, %llu failed%s"
                 "%s); connect to join reply p50 %.2f ms p99 %.2f ms; server %.0f CPU-us per "
-                "join, load %.2f, waited %.1f s for its CPU; generator load %.2f\n",
+                "join, load %.2f, waited %.1f s for its CPU; generator load %.2f, waited %.1f s\n",
                 rate, seconds, static_cast<unsigned long long>(completed),
                 static_cast<unsigned long long>(failed), failed ? ": " : "",
                 failed ? serializeFailures(failures).c_str() : "",
                 double(histogram.quantileNs(0.5)) / 1e6, double(histogram.quantileNs(0.99)) / 1e6,
                 completed ? serverCpu * 1e6 / double(completed) : 0,
                 seconds > 0 ? serverCpu / seconds : 0, serverWait,
-                seconds > 0 ? generatorCpu / seconds : 0);
+                seconds > 0 ? generatorCpu / seconds : 0, generatorWait);
     return completed > 0 ? 0 : 1;
 }
 

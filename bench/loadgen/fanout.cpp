@@ -37,6 +37,7 @@ struct StepResult
     double serverCpu = 0;
     double serverWait = 0;
     double generatorCpu = 0;
+    double generatorWait = 0; // seconds the generator processes waited for their CPU
     LatencyHistogram histogram;
     std::map<std::string, uint64_t> failures;
 
@@ -67,6 +68,7 @@ struct StepResult
             {"server_cpu_load", sendSeconds > 0 ? serverCpu / sendSeconds : 0},
             {"server_runqueue_wait_s", serverWait},
             {"generator_cpu_s", generatorCpu},
+            {"generator_runqueue_wait_s", generatorWait},
             {"lost", double(lost)},
             {"gaps", double(gaps)},
             {"reordered", double(reordered)},
@@ -137,10 +139,12 @@ int runFanout(const Options &options, bool saturation)
     long joined = 0;
     std::map<std::string, uint64_t> joinFailures;
     double generatorCpu = 0;
+    double generatorWait = 0;
     for (const std::string &line : workers.collect(loop, "ready", 300)) {
         auto fields = parseFields(line);
         joined += std::atol(fields["joined"].c_str());
         generatorCpu += std::atof(fields["cpu"].c_str());
+        generatorWait += std::atof(fields["wait"].c_str());
         mergeFailures(fields["failures"], joinFailures);
     }
     const double joinSeconds = double(monotonicNs() - joinStart) / 1e9;
@@ -162,6 +166,7 @@ int runFanout(const Options &options, bool saturation)
         const double serverCpuBefore = server.cpuSeconds();
         const double serverWaitBefore = server.runQueueWaitSeconds();
         const double driverCpuBefore = ownCpuSeconds();
+        const double driverWaitBefore = ownRunQueueWaitSeconds();
         const int64_t first = nextSequence;
         const int64_t count = pointsPerStep[step];
         const int64_t periodNs = int64_t(1e9 / result.rate);
@@ -204,6 +209,7 @@ int runFanout(const Options &options, bool saturation)
         result.serverCpu = server.cpuSeconds() - serverCpuBefore;
         result.serverWait = server.runQueueWaitSeconds() - serverWaitBefore;
         double workerCpu = 0;
+        double workerWait = 0;
         for (const std::string &line : lines) {
             auto fields = parseFields(line);
             result.live += std::stoull("0" + fields["live"]);
@@ -213,6 +219,7 @@ int runFanout(const Options &options, bool saturation)
             result.reordered += std::stoull("0" + fields["reordered"]);
             result.disconnected += std::stoull("0" + fields["disconnected"]);
             workerCpu += std::atof(fields["cpu"].c_str());
+            workerWait += std::atof(fields["wait"].c_str());
             mergeFailures(fields["failures"], result.failures);
             LatencyHistogram histogram;
             if (histogram.deserialize(fields["histogram"]))
@@ -220,6 +227,9 @@ int runFanout(const Options &options, bool saturation)
         }
         result.generatorCpu = workerCpu - generatorCpu + (ownCpuSeconds() - driverCpuBefore);
         generatorCpu = workerCpu;
+        result.generatorWait
+            = workerWait - generatorWait + (ownRunQueueWaitSeconds() - driverWaitBefore);
+        generatorWait = workerWait;
         uint64_t rejectedAfter = 0;
         for (const Ride &ride : rides) {
             for (const auto &[reason, rejectedCount] : ride.rejected)

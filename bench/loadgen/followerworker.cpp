@@ -209,6 +209,7 @@ std::string FollowerWorker::stepReport(int step, int64_t first, int64_t last)
         + " gaps=" + std::to_string(m_gaps) + " reordered=" + std::to_string(m_reordered)
         + " disconnected=" + std::to_string(m_disconnected)
         + " other=" + std::to_string(m_otherFrames) + " cpu=" + std::to_string(ownCpuSeconds())
+        + " wait=" + std::to_string(ownRunQueueWaitSeconds())
         + " failures=" + serializeFailures(m_failures) + " histogram=" + m_histogram.serialize();
     m_received = m_reordered = m_gaps = m_disconnected = m_otherFrames = 0;
     m_histogram.clear();
@@ -235,6 +236,7 @@ int FollowerWorker::run()
     m_channel.writeLine("ready joined=" + std::to_string(joined)
                         + " failed=" + std::to_string(m_plan.count - joined)
                         + " cpu=" + std::to_string(ownCpuSeconds())
+                        + " wait=" + std::to_string(ownRunQueueWaitSeconds())
                         + " failures=" + serializeFailures(m_failures));
     m_failures.clear();
     m_received = m_otherFrames = 0;

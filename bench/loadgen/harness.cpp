@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -460,8 +461,8 @@ bool startServer(const Options &options, ServerProcess &server)
     std::vector<std::string> arguments = defaultServerArguments();
     arguments.insert(arguments.end(), options.serverArguments.begin(),
                      options.serverArguments.end());
-    if (!server.start(options.serverProgram, arguments, options.serverCpu, options.serverLog,
-                      options.serverLoggingRules)) {
+    if (!server.start(options.serverProgram, arguments, options.serverCpu, options.niceness,
+                      options.serverLog, options.serverLoggingRules)) {
         std::fprintf(stderr, "omw-bench: %s\n", server.errorString().c_str());
         return false;
     }
@@ -479,6 +480,7 @@ void printJson(const QJsonObject &object)
     withLoad.insert("machine_loadavg_1min", load);
     // The server inherits the environment; QT_NO_GLIB selects Qt's own event dispatcher.
     withLoad.insert("qt_no_glib", qEnvironmentVariableIsSet("QT_NO_GLIB"));
+    withLoad.insert("niceness", getpriority(PRIO_PROCESS, 0));
     std::printf("%s\n", QJsonDocument(withLoad).toJson(QJsonDocument::Compact).constData());
     std::fflush(stdout);
 }

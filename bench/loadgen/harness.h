@@ -29,6 +29,7 @@ struct Options
     std::string serverLoggingRules = "*.debug=false;omw.*.info=false;omw.server.info=true";
     int serverCpu = 1;
     int generatorCpu = 0;
+    int niceness = 0; // applied to the server and the generator; negative favours them
     int processes = 0; // 0: one per 15,000 connections
     int sourceAddresses = 254; // 127.0.0.2 upwards
     int rides = 1;

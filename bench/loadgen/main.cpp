@@ -3,7 +3,9 @@
 #include "harness.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -44,6 +46,8 @@ Options:
   --source-addresses N   client source addresses from 127.0.0.2 (default 254)
   --server-cpu N         CPU for the server, -1 for none (default 1)
   --generator-cpu N      CPU for the generator, -1 for none (default 0)
+  --nice N               niceness of the server and the generator, -20 to 19 (default 0);
+                         a negative value gives them their cores ahead of other processes
   --server-log PATH      the server's stderr (default /tmp/omw-bench-server.log)
   --server-logging RULES QT_LOGGING_RULES for the server (default: info of omw.server only)
 
@@ -190,6 +194,12 @@ int main(int argc, char **argv)
             if (!needNumber(-1))
                 return 2;
             options.serverCpu = int(number);
+        } else if (option == "--nice") {
+            if (!needNumber(-20) || number > 19) {
+                std::fprintf(stderr, "omw-bench: --nice takes -20 to 19\n");
+                return 2;
+            }
+            options.niceness = int(number);
         } else if (option == "--generator-cpu") {
             if (!needNumber(-1))
                 return 2;
@@ -200,6 +210,11 @@ int main(int argc, char **argv)
         }
     }
 
+    if (options.niceness != 0 && setpriority(PRIO_PROCESS, 0, options.niceness) != 0) {
+        std::fprintf(stderr, "omw-bench: cannot set niceness %d: %s\n", options.niceness,
+                     std::strerror(errno));
+        return 2;
+    }
     if (options.scenario == "fanout")
         return OmwBench::runFanout(options, false);
     if (options.scenario == "saturation")

@@ -35,13 +35,33 @@ double ownCpuSeconds()
         + double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
 
+namespace {
+
+double schedstatWaitSeconds(const std::string &path)
+{
+    std::ifstream schedstat(path);
+    unsigned long long runNs = 0;
+    unsigned long long waitNs = 0;
+    if (!(schedstat >> runNs >> waitNs))
+        return -1;
+    return double(waitNs) / 1e9;
+}
+
+} // namespace
+
+double ownRunQueueWaitSeconds()
+{
+    return schedstatWaitSeconds("/proc/self/schedstat");
+}
+
 ServerProcess::~ServerProcess()
 {
     stop();
 }
 
 bool ServerProcess::start(const std::string &program, const std::vector<std::string> &arguments,
-                          int cpu, const std::string &logPath, const std::string &loggingRules)
+                          int cpu, int niceness, const std::string &logPath,
+                          const std::string &loggingRules)
 {
     const int logFd = open(logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (logFd < 0) {
@@ -59,6 +79,9 @@ bool ServerProcess::start(const std::string &program, const std::vector<std::str
     }
     if (m_pid == 0) {
         pinToCpu(cpu);
+        if (niceness != 0 && setpriority(PRIO_PROCESS, 0, niceness) != 0)
+            std::fprintf(stderr, "omw-bench: cannot set niceness %d: %s\n", niceness,
+                         std::strerror(errno));
         dup2(logFd, STDERR_FILENO);
         dup2(logFd, STDOUT_FILENO);
         if (!loggingRules.empty())
@@ -156,12 +179,7 @@ double ServerProcess::cpuSeconds() const
 
 double ServerProcess::runQueueWaitSeconds() const
 {
-    std::ifstream schedstat("/proc/" + std::to_string(m_pid) + "/schedstat");
-    unsigned long long runNs = 0;
-    unsigned long long waitNs = 0;
-    if (!(schedstat >> runNs >> waitNs))
-        return -1;
-    return double(waitNs) / 1e9;
+    return schedstatWaitSeconds("/proc/" + std::to_string(m_pid) + "/schedstat");
 }
 
 long ServerProcess::rssKiB() const

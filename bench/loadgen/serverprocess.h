@@ -17,11 +17,12 @@ public:
     ServerProcess(const ServerProcess &) = delete;
     ServerProcess &operator=(const ServerProcess &) = delete;
 
-    // Starts `program --port 0 ARGS...` pinned to `cpu` (negative: not pinned), with stderr
+    // Starts `program --port 0 ARGS...` pinned to `cpu` (negative: not pinned) at `niceness`,
+    // with stderr
     // written to `logPath`, and waits up to 15 s for the "listening on ws://ADDRESS:PORT/socket"
     // line. Returns false with errorString() set when it does not come.
     bool start(const std::string &program, const std::vector<std::string> &arguments, int cpu,
-               const std::string &logPath, const std::string &loggingRules);
+               int niceness, const std::string &logPath, const std::string &loggingRules);
     // Sends SIGTERM, waits up to 5 s, then SIGKILL.
     void stop();
 
@@ -49,5 +50,7 @@ private:
 bool pinToCpu(int cpu);
 // CPU seconds (user + system) used by the calling process so far.
 double ownCpuSeconds();
+// Seconds the calling process waited for a CPU while ready to run, from /proc/self/schedstat.
+double ownRunQueueWaitSeconds();
 
 } // namespace OmwBench
