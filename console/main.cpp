@@ -48,7 +48,7 @@ int main(int argc, char *argv[])
     }
 
     if (qEnvironmentVariableIsEmpty("QT_QUICK_CONTROLS_STYLE")) {
-        QQuickStyle::setStyle(QStringLiteral("Basic"));
+        QQuickStyle::setStyle(QStringLiteral("Material"));
     }
 
     Omw::ConsoleController controller(options);

@@ -3,6 +3,7 @@
 #include "tilesource.h"
 
 #include <QPainter>
+#include <QPainterPath>
 #include <QTimer>
 
 #include <cmath>
@@ -262,54 +263,87 @@ double TileLayer::graticuleStep(double zoom)
     return chosen;
 }
 
+namespace {
+
+QString formatDegrees(double value, int decimals, QChar positive, QChar negative)
+{
+    const QChar hemisphere = value > 0 ? positive : (value < 0 ? negative : QChar());
+    QString text = QString::number(std::fabs(value), 'f', decimals) + QChar(0x00b0);
+    if (!hemisphere.isNull()) {
+        text += hemisphere;
+    }
+    return text;
+}
+
+// Text with a light halo, readable over lines.
+void drawLabel(QPainter *painter, const QPointF &baseline, const QString &text)
+{
+    QPainterPath path;
+    path.addText(baseline, painter->font(), text);
+    painter->setPen(
+        QPen(QColor(255, 255, 255, 220), 3, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
+    painter->setBrush(Qt::NoBrush);
+    painter->drawPath(path);
+    painter->setPen(Qt::NoPen);
+    painter->setBrush(QColor(0x5a, 0x66, 0x72));
+    painter->drawPath(path);
+}
+
+} // namespace
+
 void TileLayer::drawGraticule(QPainter *painter)
 {
     const double step = graticuleStep(m_zoom);
     const QSizeF viewSize = size();
-    const QGeoCoordinate topLeft = MapMath::fromView({0, 0}, m_center, m_zoom, viewSize);
-    const QGeoCoordinate bottomRight
-        = MapMath::fromView({width(), height()}, m_center, m_zoom, viewSize);
-    const double westEdge = MapMath::project(m_center, m_zoom).x() - width() / 2.0;
+    const double north = MapMath::fromView({0, 0}, m_center, m_zoom, viewSize).latitude();
+    const double south = MapMath::fromView({0, height()}, m_center, m_zoom, viewSize).latitude();
     const double degreesPerPixel = 360.0 / MapMath::worldSize(m_zoom);
-    const double west = westEdge * degreesPerPixel - 180.0; // unwrapped
+    const double westEdge = MapMath::project(m_center, m_zoom).x() - width() / 2.0;
+    const double west = westEdge * degreesPerPixel - 180.0; // unwrapped, may be below -180
     const double east = west + width() * degreesPerPixel;
 
-    QPen minor(QColor(0x9a, 0xa4, 0xae, 140), 1);
-    QPen major(QColor(0x7a, 0x86, 0x92, 200), 1.5);
+    const QPen minor(QColor(0x9a, 0xa8, 0xb8, 110), 1);
+    const QPen major(QColor(0x7d, 0x8c, 0x9c, 170), 1.4);
     QFont font = painter->font();
     font.setPixelSize(11);
     painter->setFont(font);
-    const QColor labelColor(0x5a, 0x66, 0x72);
-    const int decimals = step >= 1 ? 0 : int(std::ceil(-std::log10(step)));
+    painter->setRenderHint(QPainter::Antialiasing, true);
+    const int decimals = step >= 1 ? 0 : int(std::ceil(-std::log10(step) - 1e-9));
+    // Every fifth line is drawn stronger, counted from the equator and the prime meridian.
+    const auto isMajor = [step](double value) {
+        return std::fabs(std::remainder(value, step * 5)) < step / 1000;
+    };
 
+    QVector<QPair<double, QString>> meridians;
     for (double longitude = std::ceil(west / step) * step; longitude <= east; longitude += step) {
-        const double x = (longitude - west) / degreesPerPixel;
+        const double x = std::round((longitude - west) / degreesPerPixel) + 0.5;
         const double wrapped = MapMath::wrapLongitude(longitude);
-        const bool isMajor = std::fabs(std::remainder(wrapped, step * 5)) < step / 1000;
-        painter->setPen(isMajor ? major : minor);
+        painter->setPen(isMajor(wrapped) ? major : minor);
         painter->drawLine(QPointF(x, 0), QPointF(x, height()));
-        painter->setPen(labelColor);
-        const QString label
-            = QStringLiteral("%1°%2")
-                  .arg(std::fabs(wrapped), 0, 'f', decimals)
-                  .arg(wrapped < 0 ? QLatin1Char('W') : (wrapped > 0 ? QLatin1Char('E') : QChar()));
-        painter->drawText(QPointF(x + 4, 14), label);
+        meridians.append({x, formatDegrees(wrapped, decimals, QLatin1Char('E'), QLatin1Char('W'))});
     }
-    const double north = topLeft.latitude();
-    const double south = bottomRight.latitude();
+    QVector<QPair<double, QString>> parallels;
     for (double latitude = std::ceil(south / step) * step; latitude <= north; latitude += step) {
-        const double y = MapMath::toView(QGeoCoordinate(latitude, m_center.longitude()), m_center,
-                                         m_zoom, viewSize)
-                             .y();
-        const bool isMajor = std::fabs(std::remainder(latitude, step * 5)) < step / 1000;
-        painter->setPen(isMajor ? major : minor);
+        const double y = std::round(MapMath::toView(QGeoCoordinate(latitude, m_center.longitude()),
+                                                    m_center, m_zoom, viewSize)
+                                        .y())
+            + 0.5;
+        painter->setPen(isMajor(latitude) ? major : minor);
         painter->drawLine(QPointF(0, y), QPointF(width(), y));
-        painter->setPen(labelColor);
-        const QString label = QStringLiteral("%1°%2")
-                                  .arg(std::fabs(latitude), 0, 'f', decimals)
-                                  .arg(latitude < 0 ? QLatin1Char('S')
-                                                    : (latitude > 0 ? QLatin1Char('N') : QChar()));
-        painter->drawText(QPointF(4, y - 4), label);
+        parallels.append(
+            {y, formatDegrees(latitude, decimals, QLatin1Char('N'), QLatin1Char('S'))});
+    }
+    // Labels after all lines, along the bottom and the left edge, clear of the map's corners
+    // where the console puts its controls.
+    for (const auto &[x, label] : std::as_const(meridians)) {
+        if (x > 130 && x < width() - 200) {
+            drawLabel(painter, QPointF(x + 4, height() - 8), label);
+        }
+    }
+    for (const auto &[y, label] : std::as_const(parallels)) {
+        if (y > 60 && y < height() - 50) {
+            drawLabel(painter, QPointF(6, y - 4), label);
+        }
     }
 }
 

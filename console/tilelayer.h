@@ -83,7 +83,7 @@ private:
     bool m_graticule = false;
     bool m_complete = false;
     bool m_requestsScheduled = false;
-    QColor m_backgroundColor {0xe8, 0xe6, 0xe1};
+    QColor m_backgroundColor {0xee, 0xf1, 0xf4};
     QCache<MapMath::TileId, QImage> m_images; // cost in KiB
     QSet<MapMath::TileId> m_pending;
     QSet<MapMath::TileId> m_failed;

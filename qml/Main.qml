@@ -1,5 +1,6 @@
 import QtQuick
 import QtQuick.Controls
+import QtQuick.Controls.Material
 import QtQuick.Layouts
 import Omw.Console.Core
 
@@ -31,6 +32,9 @@ ApplicationWindow {
         map.fit(root.rides.coordinates(), 80, 16)
     }
 
+    Material.theme: Material.Light
+    Material.accent: Theme.accent
+    Material.primary: Theme.accent
     width: 1280
     height: 800
     minimumWidth: 800

@@ -131,8 +131,8 @@ Item {
                 color: root.selected ? "white" : Theme.text
             }
             Text {
-                text: (root.rideState === RideModel.Live ? root.speedText : Theme.stateLabel(root.rideState))
-                      + " · " + root.ageText
+                text: (root.rideState === RideModel.Live && root.speedText !== "–"
+                       ? root.speedText : Theme.stateLabel(root.rideState)) + " · " + root.ageText
                 font.pixelSize: Theme.fontSmall
                 color: root.selected ? "white" : Theme.textMuted
             }
