@@ -221,8 +221,8 @@ void Connection::handleJoin(const Message &message)
     }
 
     send(message.replyOk(response));
-    // A second join of a joined topic replaces the first: its reply comes first, then the old
-    // channel is closed; what the channel carries (the ride, the follower) is kept.
+    // A second join of a joined topic replaces the first. Its reply comes first, then the old
+    // channel is closed, and what the channel carries (the ride, the follower) is kept.
     existing = findChannel(topic);
     if (existing) {
         send(closeMessage(topic, existing->joinRef));

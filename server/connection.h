@@ -20,7 +20,7 @@ class SessionManager;
 struct Metrics;
 struct ServerConfig;
 
-// What a connection needs from the server it belongs to.
+// The parts of the server that a connection uses.
 struct ServerContext
 {
     const ServerConfig *config = nullptr;
@@ -28,7 +28,7 @@ struct ServerContext
     Metrics *metrics = nullptr;
 };
 
-// One client's WebSocket: it decodes frames, answers the events Phoenix reserves, routes the
+// One client's WebSocket: it decodes frames, replies to the events Phoenix reserves, routes the
 // rest to its joined channels (onboarding, tracking, following, dispatch), and enforces the
 // per-connection limits. Only the owning Server deletes it, after it has been closed.
 class Connection : public QObject, private WebSocketTransport::Handler

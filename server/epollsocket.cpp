@@ -117,8 +117,8 @@ void EpollSocket::readAvailable()
         if (count > 0) {
             total += count;
             if (m_state == State::Finishing || m_state == State::Upgraded) {
-                // Nothing more is read from a socket that is answered, or not started yet;
-                // an upgraded socket keeps the bytes for startWebSocket().
+                // Nothing more is parsed from a socket whose response is on its way, or not started
+                // yet; an upgraded socket keeps the bytes for startWebSocket().
                 if (m_state == State::Upgraded) {
                     m_input.append(buffer, count);
                 }
@@ -485,7 +485,7 @@ void EpollSocket::abort()
 
 void EpollSocket::breakConnection()
 {
-    // The hang-up comes back through epoll, so nobody is told about it from inside a send.
+    // The hang-up comes back through epoll, so no handler is called from inside a send.
     if (m_broken || m_fd < 0) {
         return;
     }

@@ -11,7 +11,7 @@ namespace Omw {
 
 // A plain TCP client of the server on its raw, non-blocking file descriptor, driven by the
 // shared EpollDispatcher. It reads the HTTP request head, then either sends one HTTP response and
-// closes, or answers the WebSocket upgrade and speaks RFC 6455 as the server side: unmasked
+// closes, or accepts the WebSocket upgrade and speaks RFC 6455 as the server side: unmasked
 // frames out, masked frames in, fragmentation, ping and pong, the closing handshake, the
 // message size limit (1009) and UTF-8 validation of text (1007).
 //

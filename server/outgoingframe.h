@@ -7,9 +7,9 @@
 
 namespace Omw {
 
-// A message on its way to one or many connections. It is encoded at most once per serializer,
-// on first use, and every recipient of that serializer is handed the same implicitly shared
-// text: fan-out does no per-recipient JSON work.
+// A message on its way to one or many connections. It is encoded (and framed) at most once per
+// serializer, on first use, and every recipient of that serializer is sent the same implicitly
+// shared bytes, so fan-out does no per-recipient JSON work.
 class OutgoingFrame
 {
 public:

@@ -29,7 +29,7 @@ QtWebSocketTransport::QtWebSocketTransport(QWebSocket *socket, qint64 maxMessage
             m_handler->controlFrameReceived();
         }
     });
-    // Queued, so that the handler is never told from inside a send, a close or an abort.
+    // Queued, so that the handler is never called from inside a send, a close or an abort.
     QObject::connect(
         m_socket, &QWebSocket::disconnected, m_socket,
         [this] {

@@ -427,7 +427,7 @@ void Server::readTlsRequestHead(QTcpSocket *socket)
         rejectTls(socket, rejection);
         return;
     }
-    // QWebSocketServer reads the head again (it was only peeked) and answers the upgrade.
+    // QWebSocketServer reads the head again (it was only peeked) and completes the upgrade.
     m_tlsPending.remove(socket);
     socket->disconnect(this);
     if (client != normalized(socket->peerAddress())) {

@@ -24,7 +24,7 @@ public:
         virtual void textMessageReceived(const QByteArray &utf8) = 0;
         virtual void binaryMessageReceived() = 0;
         virtual void controlFrameReceived() = 0; // a ping or a pong: the peer is alive
-        // The connection is gone; closeCode() tells why. No callback follows.
+        // The connection is gone, for the reason closeCode() returns. No callback follows.
         virtual void transportClosed() = 0;
 
     protected:
