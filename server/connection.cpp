@@ -108,14 +108,14 @@ void Connection::textMessageReceived(const QByteArray &text)
                        QStringLiteral("more than %1 messages per second on this connection; "
                                       "this message was dropped: slow down")
                            .arg(config.messageRate));
+        } else {
+            logRejection(QStringLiteral("a message over the rate limit"));
         }
-        logRejection(QStringLiteral("a message over the rate limit"));
         return;
     }
 
     if (!decoded.isValid()) {
         if (decoded.error == Phoenix::DecodeResult::InvalidEnvelope && decoded.canReply) {
-            logRejection(QStringLiteral("an invalid envelope: ") + decoded.errorString);
             replyError(decoded.message, QStringLiteral("invalid_envelope"), decoded.errorString);
             return;
         }
@@ -147,6 +147,8 @@ void Connection::handleMessage(const Message &message)
     }
     Channel *channel = findChannel(message.topic);
     if (!channel) {
+        logRejection(QStringLiteral("%1 on %2, a topic it has not joined")
+                         .arg(message.event.left(60), message.topic.left(80)));
         Message unmatched = message;
         unmatched.joinRef = QJsonValue::Null;
         send(unmatched.replyError(
@@ -172,6 +174,8 @@ void Connection::handleJoin(const Message &message)
         kind = Kind::Following;
         slug = topic.mid(followingPrefix.size());
     } else {
+        logRejection(
+            QStringLiteral("a join of %1, a topic no channel serves").arg(message.topic.left(80)));
         Message unmatched = message;
         unmatched.joinRef = QJsonValue::Null;
         send(unmatched.replyError(
@@ -406,8 +410,6 @@ void Connection::handleTrackingEvent(Channel &channel, const Message &message)
         return;
     }
     ++m_context.metrics->positionsRejected[rejection];
-    logRejection(QStringLiteral("a point for %1 (%2: %3)")
-                     .arg(channel.slug, rejectionCode(rejection), text));
     replyError(message, rejectionCode(rejection), text);
 }
 
@@ -499,6 +501,8 @@ void Connection::send(const Message &message)
 
 void Connection::replyError(const Message &message, const QString &reason, const QString &text)
 {
+    logRejection(QStringLiteral("%1 on %2 rejected (%3: %4)")
+                     .arg(message.event.left(60), message.topic.left(80), reason, text));
     send(message.replyError(
         QJsonObject {{QStringLiteral("reason"), reason}, {QStringLiteral("message"), text}}));
 }
