@@ -115,9 +115,29 @@ void TileLayer::geometryChange(const QRectF &newGeometry, const QRectF &oldGeome
     }
 }
 
+QVector<MapMath::TileId> TileLayer::missingTiles() const
+{
+    QVector<MapMath::TileId> missing;
+    const int level = tileLevel();
+    for (const MapMath::TileId &unwrapped :
+         MapMath::tilesCovering(m_center, m_zoom, size(), level)) {
+        const MapMath::TileId tile {level, MapMath::wrapTileX(unwrapped.x, level), unwrapped.y};
+        if (!m_images.contains(tile) && !m_failed.contains(tile) && !missing.contains(tile)) {
+            missing.append(tile);
+        }
+    }
+    return missing;
+}
+
 void TileLayer::scheduleRequests()
 {
-    if (m_requestsScheduled) {
+    // Completeness is known at once; the requests wait for the event loop.
+    if (!hasTiles()) {
+        setComplete(width() > 0 && height() > 0);
+    } else {
+        setComplete(width() > 0 && height() > 0 && missingTiles().isEmpty());
+    }
+    if (m_requestsScheduled || !hasTiles()) {
         return;
     }
     m_requestsScheduled = true;
@@ -125,30 +145,17 @@ void TileLayer::scheduleRequests()
     QTimer::singleShot(0, this, [this] {
         m_requestsScheduled = false;
         if (!hasTiles()) {
-            setComplete(width() > 0 && height() > 0);
             return;
         }
-        const int level = tileLevel();
-        const QVector<MapMath::TileId> visible
-            = MapMath::tilesCovering(m_center, m_zoom, size(), level);
-        QVector<MapMath::TileId> wanted;
-        bool complete = true;
-        for (const MapMath::TileId &unwrapped : visible) {
-            const MapMath::TileId tile {level, MapMath::wrapTileX(unwrapped.x, level), unwrapped.y};
-            if (m_images.contains(tile) || m_failed.contains(tile) || wanted.contains(tile)) {
-                continue;
-            }
-            complete = false;
-            wanted.append(tile);
-        }
+        const QVector<MapMath::TileId> wanted = missingTiles();
         m_source->retainOnly(wanted);
-        for (const MapMath::TileId &tile : std::as_const(wanted)) {
+        for (const MapMath::TileId &tile : wanted) {
             if (!m_pending.contains(tile)) {
                 m_pending.insert(tile);
                 m_source->requestTile(tile);
             }
         }
-        setComplete(complete && !visible.isEmpty());
+        setComplete(width() > 0 && height() > 0 && missingTiles().isEmpty());
     });
 }
 
@@ -227,24 +234,22 @@ bool TileLayer::drawFallback(QPainter *painter, const MapMath::TileId &tile, con
             return true;
         }
     }
-    // The four children, which are cached after zooming out.
+    // Those of the four children that are cached, as after zooming out.
+    bool drawn = false;
     if (tile.z < MapMath::maxZoom) {
-        const QImage *children[4] = {};
-        for (int i = 0; i < 4; ++i) {
-            children[i] = m_images.object({tile.z + 1, tile.x * 2 + i % 2, tile.y * 2 + i / 2});
-            if (!children[i]) {
-                return false;
-            }
-        }
         const double half = target.width() / 2;
         for (int i = 0; i < 4; ++i) {
-            painter->drawImage(
-                QRectF(target.x() + (i % 2) * half, target.y() + (i / 2) * half, half, half),
-                *children[i]);
+            const QImage *child
+                = m_images.object({tile.z + 1, tile.x * 2 + i % 2, tile.y * 2 + i / 2});
+            if (child) {
+                painter->drawImage(
+                    QRectF(target.x() + (i % 2) * half, target.y() + (i / 2) * half, half, half),
+                    *child);
+                drawn = true;
+            }
         }
-        return true;
     }
-    return false;
+    return drawn;
 }
 
 double TileLayer::graticuleStep(double zoom)

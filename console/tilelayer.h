@@ -16,7 +16,7 @@ namespace Omw {
 
 // Paints the map background: tiles from a TileSource at the integer level nearest to `zoom`,
 // scaled for fractional zooms. While a tile loads, the nearest cached ancestor (up to five
-// levels up) or its four children are drawn in its place, so the view never shows holes.
+// levels up) or its cached children are drawn in its place, so the view never shows holes.
 // Without tiles (no source, or a source of kind None) it paints a plain background with a
 // latitude/longitude graticule; `graticule` forces the grid on top of tiles too.
 class TileLayer : public QQuickPaintedItem
@@ -72,6 +72,8 @@ private:
     void drawGraticule(QPainter *painter);
     void handleTileReady(const MapMath::TileId &tile, const QImage &image);
     void handleTileFailed(const MapMath::TileId &tile);
+    // Tiles of the current view and level that are neither cached nor failed.
+    QVector<MapMath::TileId> missingTiles() const;
     void scheduleRequests();
     void setComplete(bool complete);
     bool hasTiles() const;
