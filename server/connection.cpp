@@ -350,7 +350,7 @@ void Connection::handleOnboardingEvent(const Message &message)
     SessionManager *sessions = m_context.sessions;
     Refusal refusal;
     if (message.event == QLatin1String("GENERATE_NEW_SESSION_NAME")) {
-        const QString name = sessions->reserveName(&refusal);
+        const QString name = sessions->reserveName(m_peerAddress, &refusal);
         if (name.isEmpty()) {
             send(message.replyError(refusal.toJson()));
             return;
@@ -360,7 +360,7 @@ void Connection::handleOnboardingEvent(const Message &message)
         return;
     }
     if (message.event == QLatin1String("CREATE_SESSION")) {
-        const auto [slug, token] = sessions->createRide(&refusal);
+        const auto [slug, token] = sessions->createRide(m_peerAddress, &refusal);
         if (slug.isEmpty()) {
             send(message.replyError(refusal.toJson()));
             return;

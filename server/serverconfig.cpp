@@ -243,6 +243,13 @@ QList<OptionSpec> optionSpecs()
          [](C &c, const QString &v, QString *why) {
              return readSeconds(v, &c.reservationTimeout, 0.05, why);
          }});
+    add({QStringLiteral("max-reservations-per-address"), QStringLiteral("COUNT"),
+         QStringLiteral("Unclaimed ride names one client address may hold at once, so that one "
+                        "client cannot reserve every name. Default: %1.")
+             .arg(defaults.maxReservationsPerAddress),
+         [](C &c, const QString &v, QString *why) {
+             return readInt(v, &c.maxReservationsPerAddress, 1, 10'000'000, why);
+         }});
     add({QStringLiteral("rider-grace"), QStringLiteral("SECONDS"),
          QStringLiteral("How long a rider who dropped off may take to come back before the ride "
                         "ends. Default: %1.")

@@ -39,6 +39,7 @@ struct ServerConfig
     int mnemonicWords = 2; // --mnemonic-words, 2 to 6
     bool requireToken = false; // --require-token: reject tracking joins without a ride token
     qint64 reservationTimeout = 600'000; // --reservation-timeout: unclaimed generated names
+    int maxReservationsPerAddress = 20; // --max-reservations-per-address, unclaimed at once
     qint64 riderGrace = 120'000; // --rider-grace: an offline rider may come back this long
     qint64 inactivityTimeout = 1'800'000; // --inactivity-timeout: end a ride without positions
     qint64 maxRideDuration = 86'400'000; // --max-ride-duration

@@ -74,7 +74,8 @@ SessionManager::SessionManager(const ServerConfig &config, Metrics *metrics, QOb
             }
         }
     }
-    m_sweepTimer.setInterval(1000);
+    // Often enough that a reservation expires within a quarter of its period.
+    m_sweepTimer.setInterval(int(std::clamp<qint64>(config.reservationTimeout / 4, 20, 1000)));
     connect(&m_sweepTimer, &QTimer::timeout, this, &SessionManager::sweep);
     m_sweepTimer.start();
 }
@@ -107,8 +108,18 @@ bool SessionManager::isNameTaken(const QString &slug) const
     return m_sessions.contains(slug) || m_reservations.contains(slug);
 }
 
-QString SessionManager::freshName(Refusal *refusal)
+QString SessionManager::freshName(const QHostAddress &client, Refusal *refusal)
 {
+    if (m_reservationsByClient.value(client) >= m_config.maxReservationsPerAddress) {
+        qCWarning(lcSession).noquote()
+            << "ride name for" << client.toString() << "rejected: it holds"
+            << m_config.maxReservationsPerAddress << "unclaimed names";
+        *refusal = refuse(QStringLiteral("too_many_reservations"),
+                          QStringLiteral("this address holds %1 ride names that no rider has "
+                                         "joined yet: join one, or wait for them to expire")
+                              .arg(m_config.maxReservationsPerAddress));
+        return QString();
+    }
     // Tombstones of ended rides are in m_reservations too, but they are no unclaimed names.
     const auto unclaimed = std::count_if(m_reservations.cbegin(), m_reservations.cend(),
                                          [](const Reservation &r) { return !r.ended; });
@@ -133,22 +144,23 @@ QString SessionManager::freshName(Refusal *refusal)
     return QString();
 }
 
-QString SessionManager::reserveName(Refusal *refusal)
+QString SessionManager::reserveName(const QHostAddress &client, Refusal *refusal)
 {
-    const QString name = freshName(refusal);
+    const QString name = freshName(client, refusal);
     if (name.isEmpty()) {
         return name;
     }
     Reservation reservation;
     reservation.expiresAt = monotonicNow() + m_config.reservationTimeout;
-    m_reservations.insert(name, reservation);
-    qCInfo(lcSession).noquote() << "reserved ride name" << name;
+    reservation.client = client;
+    insertReservation(name, reservation);
+    qCInfo(lcSession).noquote() << "reserved ride name" << name << "for" << client.toString();
     return name;
 }
 
-std::pair<QString, QString> SessionManager::createRide(Refusal *refusal)
+std::pair<QString, QString> SessionManager::createRide(const QHostAddress &client, Refusal *refusal)
 {
-    const QString name = freshName(refusal);
+    const QString name = freshName(client, refusal);
     if (name.isEmpty()) {
         return {};
     }
@@ -162,8 +174,10 @@ std::pair<QString, QString> SessionManager::createRide(Refusal *refusal)
     Reservation reservation;
     reservation.tokenHash = hashToken(token);
     reservation.expiresAt = monotonicNow() + m_config.reservationTimeout;
-    m_reservations.insert(name, reservation);
-    qCInfo(lcSession).noquote() << "created ride" << name << "with a token";
+    reservation.client = client;
+    insertReservation(name, reservation);
+    qCInfo(lcSession).noquote() << "created ride" << name << "with a token for"
+                                << client.toString();
     return {name, token};
 }
 
@@ -244,7 +258,7 @@ Session *SessionManager::claimRide(const QString &slug, const QString &token, Co
         return nullptr;
     }
     if (reservation != m_reservations.end()) {
-        m_reservations.erase(reservation);
+        eraseReservation(reservation);
     }
 
     auto *session = new Session(slug, sessionTokenHash, this);
@@ -262,6 +276,29 @@ Session *SessionManager::claimRide(const QString &slug, const QString &token, Co
     }
     Q_EMIT sessionCreated(session);
     return session;
+}
+
+void SessionManager::insertReservation(const QString &name, const Reservation &reservation)
+{
+    const auto previous = m_reservations.find(name);
+    if (previous != m_reservations.end()) {
+        eraseReservation(previous);
+    }
+    m_reservations.insert(name, reservation);
+    if (!reservation.client.isNull()) {
+        ++m_reservationsByClient[reservation.client];
+    }
+}
+
+void SessionManager::eraseReservation(QHash<QString, Reservation>::iterator it)
+{
+    if (!it->client.isNull()) {
+        const auto count = m_reservationsByClient.find(it->client);
+        if (count != m_reservationsByClient.end() && --*count <= 0) {
+            m_reservationsByClient.erase(count);
+        }
+    }
+    m_reservations.erase(it);
 }
 
 void SessionManager::riderLeft(Session *session, Connection *rider)
@@ -409,7 +446,7 @@ void SessionManager::endSession(Session *session, EndReason reason)
     tombstone.expiresAt = monotonicNow() + m_config.reservationTimeout;
     tombstone.lastPayload = session->hasPosition() ? session->lastPayload() : QJsonObject();
     tombstone.trail = session->snapshot().value(QStringLiteral("trail")).toArray();
-    m_reservations.insert(slug, tombstone);
+    insertReservation(slug, tombstone);
 
     if (rider && reason != EndReason::RiderLeft) {
         rider->closeChannelByServer(trackingPrefix + slug);
@@ -479,6 +516,13 @@ void SessionManager::sweep()
             it = m_reservations.erase(it);
         } else {
             ++it;
+        }
+    }
+    // Recount rather than track each erase above: the loop stays one plain pass.
+    m_reservationsByClient.clear();
+    for (const Reservation &reservation : std::as_const(m_reservations)) {
+        if (!reservation.client.isNull()) {
+            ++m_reservationsByClient[reservation.client];
         }
     }
     const qint64 clock = m_clock.elapsed() + 1;

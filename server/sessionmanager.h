@@ -53,9 +53,10 @@ public:
 
     // Onboarding. Both reserve a fresh mnemonic, unique among rides, reservations and recently
     // ended rides; a reservation expires when no rider claims it in time.
-    QString reserveName(Refusal *refusal);
+    // `client` is the requesting address, which may hold only so many unclaimed names.
+    QString reserveName(const QHostAddress &client, Refusal *refusal);
     // Returns the mnemonic and a new ride token (128 random bits, base64url).
-    std::pair<QString, QString> createRide(Refusal *refusal);
+    std::pair<QString, QString> createRide(const QHostAddress &client, Refusal *refusal);
 
     // Tracking. Returns the session `rider` now publishes to, creating it if needed, or null
     // with `refusal` set.
@@ -101,12 +102,15 @@ private:
     {
         QByteArray tokenHash; // empty for GENERATE_NEW_SESSION_NAME
         qint64 expiresAt = 0; // monotonic milliseconds
+        QHostAddress client; // who reserved it; null for tombstones
         bool ended = false; // a tombstone of an ended ride, kept so the name is not reused
         QJsonObject lastPayload; // for tombstones: the ride's final snapshot parts
         QJsonArray trail;
     };
 
-    QString freshName(Refusal *refusal);
+    QString freshName(const QHostAddress &client, Refusal *refusal);
+    void insertReservation(const QString &name, const Reservation &reservation);
+    void eraseReservation(QHash<QString, Reservation>::iterator it);
     bool isNameTaken(const QString &slug) const;
     void sweep();
     void sendToFollowers(const QString &slug, const OutgoingFrame &frame);
@@ -118,6 +122,7 @@ private:
     QByteArray m_dispatchTokenHash;
     QHash<QString, Session *> m_sessions;
     QHash<QString, Reservation> m_reservations;
+    QHash<QHostAddress, int> m_reservationsByClient; // unclaimed names per address
     QHash<QString, std::vector<Connection *>> m_followers;
     std::vector<Connection *> m_dispatchers;
     QHash<QHostAddress, TokenBucket> m_followJoinBuckets;

@@ -26,6 +26,7 @@ private slots:
     void positionChangedSignal();
     void reservationsAreUnique();
     void createRideReturnsToken();
+    void reservationCapPerAddress();
 
 private:
     std::unique_ptr<Server> m_server;
@@ -36,6 +37,7 @@ void tst_SessionManager::init()
     ServerConfig config;
     config.port = 0;
     config.riderGrace = 300;
+    config.maxReservationsPerAddress = 100;
     m_server = std::make_unique<Server>(config);
     QVERIFY(m_server->listen());
 }
@@ -164,6 +166,46 @@ void tst_SessionManager::createRideReturnsToken()
     QCOMPARE(token.size(), 22);
     QVERIFY(QRegularExpression(QStringLiteral("^[A-Za-z0-9_-]{22}$")).match(token).hasMatch());
     QCOMPARE(m_server->sessions()->reservationCount(), 1);
+}
+
+void tst_SessionManager::reservationCapPerAddress()
+{
+    ServerConfig config;
+    config.port = 0;
+    config.maxReservationsPerAddress = 3;
+    m_server = std::make_unique<Server>(config);
+    QVERIFY(m_server->listen());
+    TestClient client;
+    QVERIFY(client.open(m_server->serverPort()));
+    client.join(QStringLiteral("onboarding"), QStringLiteral("1"));
+    QStringList names;
+    for (int i = 0; i < 3; ++i) {
+        client.send("1", QString::number(i + 2), QStringLiteral("onboarding"),
+                    i == 2 ? QStringLiteral("CREATE_SESSION")
+                           : QStringLiteral("GENERATE_NEW_SESSION_NAME"));
+        const QJsonObject reply = client.next()[4].toObject();
+        QCOMPARE(reply.value(QStringLiteral("status")), QJsonValue("ok"));
+        const QJsonValue response = reply.value(QStringLiteral("response"));
+        names.append(response.isObject() ? response[QStringLiteral("slug")].toString()
+                                         : response.toString());
+    }
+    client.send("1", "5", QStringLiteral("onboarding"),
+                QStringLiteral("GENERATE_NEW_SESSION_NAME"));
+    QCOMPARE(
+        client.next(),
+        json(
+            R"(["1","5","onboarding","phx_reply",{"status":"error","response":{"reason":"too_many_reservations","message":"this address holds 3 ride names that no rider has joined yet: join one, or wait for them to expire"}}])"));
+
+    // Claiming a name frees its place.
+    TestClient rider;
+    QVERIFY(rider.open(m_server->serverPort()));
+    QCOMPARE(rider.join(QStringLiteral("tracking:") + names.first(), QStringLiteral("1"))
+                 .value(QStringLiteral("status")),
+             QJsonValue("ok"));
+    client.send("1", "6", QStringLiteral("onboarding"),
+                QStringLiteral("GENERATE_NEW_SESSION_NAME"));
+    QCOMPARE(client.next()[4][QStringLiteral("status")], QJsonValue("ok"));
+    QCOMPARE(m_server->sessions()->reservationCount(), 3);
 }
 
 QTEST_GUILESS_MAIN(tst_SessionManager)
