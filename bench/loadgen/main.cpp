@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <sstream>
 
 #ifndef OMW_BENCH_SERVER
@@ -69,6 +70,31 @@ bool parseDoubles(const char *text, std::vector<double> &values)
     return !values.empty();
 }
 
+// The niceness of the calling process's autogroup, from "/autogroup-7 nice 0"; nothing when
+// the kernel has no autogroup scheduling.
+std::optional<int> autogroupNice()
+{
+    std::FILE *file = std::fopen("/proc/self/autogroup", "r");
+    if (!file)
+        return std::nullopt;
+    int nice = 0;
+    const bool parsed = std::fscanf(file, "%*s nice %d", &nice) == 1;
+    std::fclose(file);
+    return parsed ? std::optional<int>(nice) : std::nullopt;
+}
+
+void setAutogroupNice(int nice)
+{
+    std::FILE *file = std::fopen("/proc/self/autogroup", "w");
+    if (!file) {
+        std::fprintf(stderr, "omw-bench: cannot set the autogroup niceness: %s\n",
+                     std::strerror(errno));
+        return;
+    }
+    std::fprintf(file, "%d", nice);
+    std::fclose(file);
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -79,6 +105,7 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     OmwBench::Options options;
+    std::optional<int> previousAutogroupNice;
     options.scenario = argv[1];
     options.serverProgram = OMW_BENCH_SERVER;
     if (options.scenario == "saturation") {
@@ -210,16 +237,29 @@ int main(int argc, char **argv)
         }
     }
 
-    if (options.niceness != 0 && setpriority(PRIO_PROCESS, 0, options.niceness) != 0) {
-        std::fprintf(stderr, "omw-bench: cannot set niceness %d: %s\n", options.niceness,
-                     std::strerror(errno));
-        return 2;
+    if (options.niceness != 0) {
+        if (setpriority(PRIO_PROCESS, 0, options.niceness) != 0) {
+            std::fprintf(stderr, "omw-bench: cannot set niceness %d: %s\n", options.niceness,
+                         std::strerror(errno));
+            return 2;
+        }
+        // With autogroup scheduling, niceness only ranks processes of one session against
+        // each other; the session's own niceness ranks it against other sessions. It is put
+        // back when the scenario ends.
+        previousAutogroupNice = autogroupNice();
+        if (previousAutogroupNice)
+            setAutogroupNice(options.niceness);
     }
+    int result = 0;
     if (options.scenario == "fanout")
-        return OmwBench::runFanout(options, false);
-    if (options.scenario == "saturation")
-        return OmwBench::runFanout(options, true);
-    if (options.scenario == "idle")
-        return OmwBench::runIdle(options);
-    return OmwBench::runChurn(options);
+        result = OmwBench::runFanout(options, false);
+    else if (options.scenario == "saturation")
+        result = OmwBench::runFanout(options, true);
+    else if (options.scenario == "idle")
+        result = OmwBench::runIdle(options);
+    else
+        result = OmwBench::runChurn(options);
+    if (previousAutogroupNice)
+        setAutogroupNice(*previousAutogroupNice);
+    return result;
 }
