@@ -129,7 +129,7 @@ void tst_Dispatch::snapshotOfLiveAndOfflineRides()
     config.dispatchTokenFile = m_tokenFile;
     startServer(config);
 
-    // ride-a is live with a fix, ride-b went offline, ride-c is live without a fix; a reserved
+    // ride-a is live with a fix, ride-b went offline, and ride-c is live without a fix. A reserved
     // name is no ride.
     auto riderA = connectClient();
     riderA->join(QStringLiteral("tracking:ride-a"), QStringLiteral("1"));

@@ -270,7 +270,7 @@ void tst_Limits::maxReservedNames()
 
 void tst_Limits::endedRidesDoNotCountAsReservedNames()
 {
-    // An ended ride keeps its name out of use for a while; that is no unclaimed name, so it
+    // An ended ride keeps its name out of use for a while. That is no unclaimed name, so it
     // must not block onboarding.
     ServerConfig config;
     config.maxRides = 1;
@@ -433,7 +433,8 @@ static QByteArray maskedTextFrame(const QByteArray &payload)
     return frame;
 }
 
-// Splits server frames (unmasked) off the front of `buffer`; returns {opcode, payload} pairs.
+// Splits server frames (unmasked) off the front of `buffer` and returns them as {opcode,
+// payload} pairs.
 static QList<std::pair<int, QByteArray>> takeFrames(QByteArray *buffer)
 {
     QList<std::pair<int, QByteArray>> frames;
@@ -473,7 +474,8 @@ void tst_Limits::slowFollowerDisconnected()
     config.messageRate = 1e6;
     config.messageBurst = 1'000'000;
     startServer(config);
-    // The longest ride name makes every broadcast larger, so fewer points fill the buffers.
+    // A ride name of the maximum length (64 characters) makes every broadcast larger, so fewer
+    // points fill the buffers.
     const QString slug = QStringLiteral("brave-otter-") + QString(52, QLatin1Char('x'));
     const QString topic = QStringLiteral("tracking:") + slug;
     auto rider = connectClient();

@@ -39,7 +39,7 @@ private slots:
 private:
     void startServer(ServerConfig config = ServerConfig());
     std::unique_ptr<TestClient> connectClient();
-    // Sends CREATE_SESSION on a fresh onboarding channel; returns {slug, token}.
+    // Sends CREATE_SESSION on a fresh onboarding channel and returns {slug, token}.
     std::pair<QString, QString> createSession();
 
     std::unique_ptr<Server> m_server;
@@ -226,7 +226,7 @@ void tst_Ownership::reclaimAfterDrop()
              okJoin("brave-otter", "waiting"));
     QCOMPARE(follower->next(), json(R"([null,null,"following:brave-otter","RIDER_ONLINE",{}])"));
     QCOMPARE(created.count(), 1);
-    // The new rider holds the ride now: a third socket is turned away.
+    // The ride belongs to the new rider now, so a third socket is turned away.
     auto third = connectClient();
     QCOMPARE(third->join(QStringLiteral("tracking:brave-otter"), QStringLiteral("1")),
              errorJoin("session_in_use", "ride brave-otter already has a connected rider"));

@@ -34,7 +34,7 @@ private slots:
     void packagedConfigHoldsDefaults();
 
 private:
-    // Parses `arguments` (without the program name); returns the config or sets m_error.
+    // Parses `arguments` (without the program name) and returns the config, or sets m_error.
     std::optional<ServerConfig> parse(const QStringList &arguments);
     QString writeFile(const QByteArray &contents);
 
