@@ -35,6 +35,7 @@ private slots:
     void reservationExpires();
     void tokenHolderTakesOver();
     void adoptUnknownRideWithToken();
+    void endedRideKeepsToken();
 
 private:
     void startServer(ServerConfig config = ServerConfig());
@@ -398,6 +399,28 @@ void tst_Ownership::adoptUnknownRideWithToken()
     QCOMPARE(other->join(QStringLiteral("tracking:brave-otter"), QStringLiteral("3"), params),
              okJoin("brave-otter", "waiting"));
     QCOMPARE(m_server->sessions()->sessionCount(Session::State::Live), 1);
+}
+
+void tst_Ownership::endedRideKeepsToken()
+{
+    // An ended ride's name stays reserved with its token for the reservation timeout, so no
+    // other client can start a ride under it while its followers are still watching.
+    startServer();
+    const auto [slug, token] = createSession();
+    const QString topic = QStringLiteral("tracking:") + slug;
+    auto rider = connectClient();
+    rider->join(topic, QStringLiteral("1"), QJsonObject {{"token", token}});
+    rider->send("1", "2", topic, QStringLiteral("phx_leave"));
+    QCOMPARE(rider->next()[4][QStringLiteral("status")], QJsonValue("ok"));
+    QCOMPARE(rider->next()[3], QJsonValue("phx_close"));
+    QCOMPARE(m_server->sessions()->sessionCount(), 0);
+
+    auto other = connectClient();
+    QCOMPARE(other->join(topic, QStringLiteral("1")),
+             errorJoin("unauthorized", unauthorizedMessage(slug)));
+    QCOMPARE(rider->join(topic, QStringLiteral("3"), QJsonObject {{"token", token}}),
+             okJoin(slug, "waiting"));
+    QVERIFY(m_server->sessions()->session(slug)->hasToken());
 }
 
 QTEST_GUILESS_MAIN(tst_Ownership)
