@@ -14,10 +14,10 @@ Q_DECLARE_LOGGING_CATEGORY(lcRides)
 
 namespace Omw {
 
-// One ride as the console sees it.
+// One ride as the console tracks it.
 struct Ride
 {
-    // What the server last said about the ride (the snapshot's `state` and the broadcasts).
+    // The ride's state as the server last reported it (the snapshot's `state` and the broadcasts).
     enum class ServerState { Waiting, Live, Offline, Ended };
 
     QString slug;
@@ -53,9 +53,8 @@ public:
     // last fix is older than `staleAfter` seconds.
     enum State { Waiting, Live, Stale, Offline, Ended };
     Q_ENUM(State)
-    // Which marker the map draws: an arrow turned to the heading, a dot for a ride that stands
-    // still, a ring with a question mark when it moves without a known heading, nothing
-    // without a fix.
+    // Which marker the map draws: an arrow turned to the heading, a dot for a stationary ride,
+    // a ring with a question mark when it moves without a known heading, nothing without a fix.
     enum Marker { NoMarker, HeadingMarker, StationaryMarker, UnknownHeadingMarker };
     Q_ENUM(Marker)
     enum Role {

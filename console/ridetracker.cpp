@@ -111,6 +111,7 @@ QString RideTracker::follow(const QString &mnemonicOrLink)
                      .arg(mnemonicOrLink.trimmed()));
         return QString();
     }
+    m_forgotten.remove(slug);
     if (!m_followed.contains(slug)) {
         qCInfo(lcTracker) << "following ride" << slug;
         m_followed.insert(slug, nullptr);
@@ -145,6 +146,7 @@ void RideTracker::unfollow(const QString &slug)
 
 void RideTracker::forget(const QString &slug)
 {
+    m_forgotten.insert(slug);
     unfollow(slug);
     if (m_model) {
         m_model->removeRide(slug);
@@ -290,7 +292,10 @@ void RideTracker::joinDispatchChannel()
         qCInfo(lcTracker) << "dispatch channel joined with" << rides.size() << "rides";
         if (m_model) {
             for (const QJsonValue &ride : rides) {
-                m_model->applySnapshot(ride.toObject());
+                const QJsonObject snapshot = ride.toObject();
+                if (!m_forgotten.contains(snapshot.value(QStringLiteral("slug")).toString())) {
+                    m_model->applySnapshot(snapshot);
+                }
             }
         }
         setDispatchState(DispatchJoined);
@@ -310,6 +315,9 @@ void RideTracker::joinDispatchChannel()
                 const QString slug = payload.value(QStringLiteral("slug")).toString();
                 if (slug.isEmpty()) {
                     qCWarning(lcTracker) << "ignoring dispatch event" << event << "without a slug";
+                    return;
+                }
+                if (m_forgotten.contains(slug) && !m_followed.contains(slug)) {
                     return;
                 }
                 if (event == QLatin1String("SESSION_STARTED")) {

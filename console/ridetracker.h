@@ -5,6 +5,7 @@
 #include <QLoggingCategory>
 #include <QObject>
 #include <QPointer>
+#include <QSet>
 #include <QUrl>
 #include <QtQml/qqmlregistration.h>
 
@@ -86,7 +87,8 @@ public:
     Q_INVOKABLE QString follow(const QString &mnemonicOrLink);
     // Stops following; the ride leaves the model unless the dispatch channel still lists it.
     Q_INVOKABLE void unfollow(const QString &slug);
-    // Removes a ride from the model and stops following it.
+    // Removes a ride from the model and stops following it. The dispatch channel does not
+    // bring it back until it is followed again.
     Q_INVOKABLE void forget(const QString &slug);
 
 public Q_SLOTS:
@@ -117,6 +119,7 @@ private:
     QHash<QString, Phoenix::Channel *> m_followed; // keyed by mnemonic
     Phoenix::Channel *m_dispatch = nullptr;
     QString m_dispatchToken;
+    QSet<QString> m_forgotten; // rides the dispatch channel no longer adds to the model
     bool m_started = false;
     ConnectionState m_connectionState = Disconnected;
     DispatchState m_dispatchState = DispatchOff;

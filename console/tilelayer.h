@@ -16,9 +16,10 @@ namespace Omw {
 
 // Paints the map background: tiles from a TileSource at the integer level nearest to `zoom`,
 // scaled for fractional zooms. While a tile loads, the nearest cached ancestor (up to five
-// levels up) or its cached children are drawn in its place, so the view never shows holes.
-// Without tiles (no source, or a source of kind None) it paints a plain background with a
-// latitude/longitude graticule; `graticule` forces the grid on top of tiles too.
+// levels up) or its cached children are drawn in its place, so zooming and panning over
+// loaded areas leave no holes. Without tiles (no source, or a source of kind None) the layer
+// paints a plain background with a latitude/longitude graticule. Setting `graticule` draws
+// the grid over tiles too.
 class TileLayer : public QQuickPaintedItem
 {
     Q_OBJECT

@@ -351,9 +351,18 @@ void tst_RideTracker::dispatchSeesEveryRide()
     QCOMPARE(model.rideAt(1).last.heading, 180.0);
     QCOMPARE(model.stateAt(1), RideModel::Live);
 
+    // A forgotten ride stays out of the list although the channel still streams it. The first
+    // ride's later point shows that the second ride's earlier one has been delivered.
+    tracker.forget(second.slug);
+    QCOMPARE(model.rowCount(), 1);
+    QVERIFY(second.send(-33.871, 151.21, 5, 180));
+    QVERIFY(first.send(48.1, 11.501, 10, 90));
+    QTRY_COMPARE(model.rideAt(0).last.longitude, 11.501);
+    QCOMPARE(model.rowCount(), 1);
+    QCOMPARE(model.indexOf(second.slug), -1);
+
     first.tracking->leave();
     QTRY_COMPARE_WITH_TIMEOUT(model.stateAt(0), RideModel::Ended, 10000);
-    QCOMPARE(model.stateAt(1), RideModel::Live);
 }
 
 void tst_RideTracker::dispatchRejectsWrongToken()

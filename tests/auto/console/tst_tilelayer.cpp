@@ -9,7 +9,7 @@
 using namespace Omw;
 using MapMath::TileId;
 
-// The tile layer drawn straight into an image: which tiles it asks for, what it paints while
+// The tile layer drawn straight into an image: which tiles it requests, what it paints while
 // they load, and the graticule without tiles.
 class tst_TileLayer : public QObject
 {

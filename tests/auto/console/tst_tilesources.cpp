@@ -159,7 +159,7 @@ void tst_TileSources::httpErrorStatus()
 
 void tst_TileSources::httpNotAnImage()
 {
-    // A server that answers 200 with text: the tile fails with DecodeError.
+    // A server that replies 200 with a text body: the tile fails with DecodeError.
     QTcpServer server;
     QVERIFY(server.listen(QHostAddress::LocalHost, 0));
     connect(&server, &QTcpServer::newConnection, this, [&server] {
