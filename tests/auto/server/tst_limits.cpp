@@ -36,6 +36,7 @@ private slots:
     void maxRides();
     void maxReservedNames();
     void endedRidesDoNotCountAsReservedNames();
+    void maxReservationsPerAddress();
     void maxFollowers();
     void followJoinRateForRidesNotLive();
     void unknownEventKeepsChannel_data();
@@ -284,6 +285,40 @@ void tst_Limits::endedRidesDoNotCountAsReservedNames()
     client->join(QStringLiteral("onboarding"), QStringLiteral("1"));
     client->send("1", "2", QStringLiteral("onboarding"), QStringLiteral("CREATE_SESSION"));
     QCOMPARE(client->next()[4]["status"], QJsonValue("ok"));
+}
+
+void tst_Limits::maxReservationsPerAddress()
+{
+    ServerConfig config;
+    config.maxReservationsPerAddress = 2;
+    startServer(config);
+    auto client = connectClient();
+    client->join(QStringLiteral("onboarding"), QStringLiteral("1"));
+    client->send("1", "2", QStringLiteral("onboarding"),
+                 QStringLiteral("GENERATE_NEW_SESSION_NAME"));
+    const QString generated = client->next()[4]["response"].toString();
+    client->send("1", "3", QStringLiteral("onboarding"), QStringLiteral("CREATE_SESSION"));
+    QCOMPARE(client->next()[4]["status"], QJsonValue("ok"));
+    const QJsonObject tooMany = errorResponse(
+        "too_many_reservations",
+        "this address holds 2 ride names that no rider has joined yet: join one, or wait for "
+        "them to expire");
+    // Another connection from the same address is held to the same count.
+    auto other = connectClient();
+    other->join(QStringLiteral("onboarding"), QStringLiteral("1"));
+    other->send("1", "2", QStringLiteral("onboarding"), QStringLiteral("CREATE_SESSION"));
+    QCOMPARE(other->next()[4], QJsonValue(tooMany));
+    client->send("1", "4", QStringLiteral("onboarding"),
+                 QStringLiteral("GENERATE_NEW_SESSION_NAME"));
+    QCOMPARE(client->next()[4], QJsonValue(tooMany));
+
+    // A rider claiming a name frees a place.
+    auto rider = connectClient();
+    QCOMPARE(rider->join(QStringLiteral("tracking:") + generated, QStringLiteral("1"))["status"],
+             QJsonValue("ok"));
+    client->send("1", "5", QStringLiteral("onboarding"),
+                 QStringLiteral("GENERATE_NEW_SESSION_NAME"));
+    QVERIFY(client->next()[4]["response"].isString());
 }
 
 void tst_Limits::maxFollowers()

@@ -99,6 +99,7 @@ void tst_ServerConfig::optionNames()
                           "mnemonic-words",
                           "require-token",
                           "reservation-timeout",
+                          "max-reservations-per-address",
                           "rider-grace",
                           "inactivity-timeout",
                           "max-ride-duration",
@@ -128,6 +129,7 @@ void tst_ServerConfig::defaults()
     QCOMPARE(config->inactivityTimeout, 30 * 60'000);
     QCOMPARE(config->maxRideDuration, 24 * 3600'000);
     QCOMPARE(config->reservationTimeout, 10 * 60'000);
+    QCOMPARE(config->maxReservationsPerAddress, 20);
     QCOMPARE(config->maxFutureSkew, 5 * 60'000);
     QCOMPARE(config->trailLength, 500);
     QCOMPARE(config->mnemonicWords, 2);
@@ -176,6 +178,8 @@ void tst_ServerConfig::everyOption()
         "--require-token",
         "--reservation-timeout",
         "0.25",
+        "--max-reservations-per-address",
+        "3",
         "--rider-grace",
         "0.5",
         "--inactivity-timeout",
@@ -218,6 +222,7 @@ void tst_ServerConfig::everyOption()
     QCOMPARE(config->mnemonicWords, 4);
     QCOMPARE(config->requireToken, true);
     QCOMPARE(config->reservationTimeout, 250);
+    QCOMPARE(config->maxReservationsPerAddress, 3);
     QCOMPARE(config->riderGrace, 500);
     QCOMPARE(config->inactivityTimeout, 90'000);
     QCOMPARE(config->maxRideDuration, 3'600'000);
@@ -302,6 +307,9 @@ void tst_ServerConfig::invalidValue_data()
     QTest::newRow("max channels 0")
         << QStringList {"--max-channels", "0"}
         << R"(invalid --max-channels "0": expected a whole number from 1 to 100000)";
+    QTest::newRow("max reservations per address 0")
+        << QStringList {"--max-reservations-per-address", "0"}
+        << R"(invalid --max-reservations-per-address "0": expected a whole number from 1 to 10000000)";
     QTest::newRow("message rate 0")
         << QStringList {"--message-rate", "0"}
         << R"(invalid --message-rate "0": expected a number of at least 0.01)";
@@ -460,6 +468,7 @@ void tst_ServerConfig::packagedConfigHoldsDefaults()
     QCOMPARE(config->mnemonicWords, defaults.mnemonicWords);
     QCOMPARE(config->requireToken, defaults.requireToken);
     QCOMPARE(config->reservationTimeout, defaults.reservationTimeout);
+    QCOMPARE(config->maxReservationsPerAddress, defaults.maxReservationsPerAddress);
     QCOMPARE(config->riderGrace, defaults.riderGrace);
     QCOMPARE(config->inactivityTimeout, defaults.inactivityTimeout);
     QCOMPARE(config->maxRideDuration, defaults.maxRideDuration);
