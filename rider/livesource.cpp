@@ -1,13 +1,13 @@
 #include "livesource.h"
 
 #include <QFile>
-#include <QFileInfo>
 #include <QGeoPositionInfo>
 #include <QGeoPositionInfoSource>
 #include <QNmeaPositionInfoSource>
 #include <QSerialPort>
 
 #include <cmath>
+#include <sys/stat.h>
 
 namespace Omw::Rider {
 
@@ -55,34 +55,28 @@ LiveSource::~LiveSource() = default;
 
 bool LiveSource::openDevice(const QString &path, int baudRate, QString *errorString)
 {
-    const QFileInfo info(path);
-    if (!info.exists()) {
+    struct stat status = {};
+    if (::stat(QFile::encodeName(path).constData(), &status) != 0) {
         *errorString = tr("the device %1 does not exist").arg(path);
         return false;
     }
-    QIODevice *device = nullptr;
-    if (path.startsWith(QLatin1String("/dev/tty"))
-        || path.startsWith(QLatin1String("/dev/rfcomm"))) {
-        auto *port = new QSerialPort(path, this);
-        port->setBaudRate(baudRate);
-        if (!port->open(QIODevice::ReadOnly)) {
-            *errorString = tr("cannot open the serial port %1: %2").arg(path, port->errorString());
-            delete port;
-            return false;
-        }
-        device = port;
-    } else {
-        auto *file = new QFile(path, this);
-        if (!file->open(QIODevice::ReadOnly)) {
-            *errorString = tr("cannot open %1: %2").arg(path, file->errorString());
-            delete file;
-            return false;
-        }
-        device = file;
+    if (!S_ISCHR(status.st_mode)) {
+        *errorString = tr("%1 is not a serial device; to replay a recorded log, give it as FILE "
+                          "instead of --device")
+                           .arg(path);
+        return false;
     }
-    m_device = device;
+    // QSerialPort accepts a full path and sets up any terminal device, a pseudo-terminal too.
+    auto *port = new QSerialPort(path, this);
+    port->setBaudRate(baudRate);
+    if (!port->open(QIODevice::ReadOnly)) {
+        *errorString = tr("cannot open the serial port %1: %2").arg(path, port->errorString());
+        delete port;
+        return false;
+    }
+    m_device = port;
     auto *source = new QNmeaPositionInfoSource(QNmeaPositionInfoSource::RealTimeMode, this);
-    source->setDevice(device);
+    source->setDevice(port);
     attach(source);
     qCInfo(lcRider).noquote() << "reading NMEA from" << path << "at" << baudRate << "baud";
     return true;
@@ -128,14 +122,20 @@ void LiveSource::stop()
 
 void LiveSource::handleUpdate(const QGeoPositionInfo &info)
 {
+    // Each kind of quirk is reported the first time it occurs; main() prints the totals at the
+    // end from quirks().
+    static constexpr int TrackQuirks::*kinds[] = {
+        &TrackQuirks::noFix,        &TrackQuirks::missingTime,    &TrackQuirks::nullIsland,
+        &TrackQuirks::unknownSpeed, &TrackQuirks::unknownHeading,
+    };
+    const TrackQuirks before = m_quirks;
     Position position;
     const bool ok = positionFromInfo(info, &position, &m_quirks);
-    // Each kind of quirk is reported the first time it occurs; the totals follow at the end.
-    for (const QString &line : m_quirks.summary()) {
-        const QString kind = line.section(QLatin1Char(' '), 2);
-        if (!m_reported.contains(kind)) {
-            m_reported.append(kind);
-            emit quirkFound(line);
+    for (int TrackQuirks::*kind : kinds) {
+        if (before.*kind == 0 && m_quirks.*kind > 0) {
+            TrackQuirks first;
+            first.*kind = 1;
+            emit quirkFound(first.summary().constFirst());
         }
     }
     if (ok)

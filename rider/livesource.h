@@ -27,7 +27,7 @@ public:
     explicit LiveSource(QObject *parent = nullptr);
     ~LiveSource() override;
 
-    // Opens `path`: a serial port at `baudRate`, or any other readable file (a FIFO, a pty).
+    // Opens the serial device `path` (a terminal device such as /dev/ttyUSB0) at `baudRate`.
     bool openDevice(const QString &path, int baudRate, QString *errorString);
     bool openSystemSource(QString *errorString);
 
@@ -38,7 +38,7 @@ public:
 
 Q_SIGNALS:
     void positionReady(const Omw::Position &position);
-    // A quirk kind was seen for the first time; `line` says what happens with such fixes.
+    // A kind of quirk occurred for the first time. `line` describes what happens to such fixes.
     void quirkFound(const QString &line);
     void failed(const QString &errorString);
 
@@ -49,7 +49,6 @@ private:
     QPointer<QIODevice> m_device;
     QPointer<QGeoPositionInfoSource> m_source;
     TrackQuirks m_quirks;
-    QStringList m_reported;
 };
 
 } // namespace Omw::Rider

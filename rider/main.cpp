@@ -104,7 +104,13 @@ int main(int argc, char *argv[])
     QObject::connect(session, &RideSession::warningPrinted, &app, [](const QString &line) {
         printLine(stderr, QStringLiteral("omw-rider: %1").arg(line));
     });
-    QObject::connect(session, &RideSession::finished, &app, &QCoreApplication::exit);
+    QObject::connect(session, &RideSession::finished, &app, [live](int exitCode) {
+        if (live) {
+            for (const QString &line : live->quirks().summary())
+                printLine(stderr, QStringLiteral("omw-rider: in total, %1").arg(line));
+        }
+        QCoreApplication::exit(exitCode);
+    });
     if (replayer) {
         QObject::connect(session, &RideSession::ready, replayer, &Replayer::start);
         QObject::connect(replayer, &Replayer::positionReady, session,

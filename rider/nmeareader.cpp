@@ -133,8 +133,8 @@ void NmeaReader::readRmc(const QList<QByteArray> &fields)
         ++m_track.quirks.malformed;
         return;
     }
-    const bool modeSaysNoFix = fields.size() > 12 && fields.at(12) == "N";
-    if (fields.at(2) != "A" || modeSaysNoFix) {
+    const bool modeIsNoFix = fields.size() > 12 && fields.at(12) == "N";
+    if (fields.at(2) != "A" || modeIsNoFix) {
         ++m_track.quirks.noFix;
         return;
     }

@@ -26,7 +26,7 @@ struct ReplayPlan
 
 struct ReplayOptions
 {
-    // Longest gap between two fixes that a replay keeps, in recording milliseconds. A recording
+    // Maximum gap between two fixes that a replay keeps, in recording milliseconds. A recording
     // that stops for half an hour (a saved track, a timer stop, a ride on another day) would
     // otherwise keep followers waiting that long.
     qint64 maxPause = 60'000;
@@ -41,9 +41,9 @@ struct ReplayOptions
 // Computes the replay offsets of `fixes`. Pure, so that tests can check it exactly.
 ReplayPlan planReplay(const QList<Fix> &fixes, const ReplayOptions &options);
 
-// Replays a recorded track in real time (divided by the speed-up): emits each fix when it is
-// due, stamped with the replay's clock, the replay's start time plus the fix's offset divided
-// by the speed-up, so a replay looks like a ride happening now. With originalTimes the
+// Replays a recorded track in real time, divided by the speed-up, and emits each fix when it is
+// due. A fix is stamped with the replay's clock: the replay's start time plus the fix's offset
+// divided by the speed-up, so a replay looks like a ride happening now. With originalTimes the
 // recorded time is kept. A loop continues the clock, so timestamps keep increasing.
 class Replayer : public QObject
 {

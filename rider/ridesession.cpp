@@ -143,7 +143,7 @@ void RideSession::onboard()
         });
         connect(push, &Phoenix::Push::failed, this, [this, push] {
             qCWarning(lcRider).noquote() << createSessionEvent << "failed:" << push->errorString();
-            // The onboarding channel rejoins after the reconnect and asks again.
+            // The onboarding channel rejoins after the reconnect and sends CREATE_SESSION again.
         });
     });
     m_onboarding->join();
@@ -329,7 +329,7 @@ void RideSession::fail(const QString &message)
     qCWarning(lcRider).noquote() << "ride session failed:" << message;
     emit warningPrinted(tr("error: %1").arg(message));
     m_socket->disconnectFromServer();
-    // Queued, so that a caller of start() sees the signal after start() returns.
+    // Queued, so that a caller of start() receives the signal after start() returns.
     QTimer::singleShot(0, this, [this] { emit finished(1); });
 }
 

@@ -20,9 +20,9 @@ namespace Omw::Rider {
 // null when unknown, plus timestamp (epoch ms), accuracy and altitude (metres) when known.
 QJsonObject newCoordsPayload(const Position &position);
 
-// The rider's side of the protocol on one socket: onboarding with `CREATE_SESSION` (unless a
-// slug and a token are given), joining `tracking:<slug>` with the token, publishing fixes as
-// `NEW_COORDS` and counting the server's replies, and leaving the channel at the end so that
+// The rider's side of the protocol on one socket. It onboards with `CREATE_SESSION` unless a
+// slug and a token are given, joins `tracking:<slug>` with the token, publishes fixes as
+// `NEW_COORDS` and counts the server's replies. At the end it leaves the channel, so that
 // followers get `TERMINATED`.
 //
 // The socket reconnects by itself after a drop and the channel rejoins with the same token.

@@ -112,7 +112,7 @@ std::optional<Track> readTrackFile(const QString &path, QString *errorString)
         *errorString = QStringLiteral("cannot open %1: %2").arg(path, file.errorString());
         return std::nullopt;
     }
-    // 64 KiB holds the first lines of any of the formats, even a GPX header with long
+    // 64 KiB contains the first lines of any of the formats, even a GPX header with long
     // namespace declarations.
     const TrackFormat format = detectFormat(file.peek(64 * 1024));
     if (format == TrackFormat::Unknown) {
@@ -121,11 +121,11 @@ std::optional<Track> readTrackFile(const QString &path, QString *errorString)
                            .arg(path);
         return std::nullopt;
     }
-    QString why;
-    std::optional<Track> track = readTrack(&file, format, &why);
+    QString readError;
+    std::optional<Track> track = readTrack(&file, format, &readError);
     if (!track) {
         *errorString
-            = QStringLiteral("cannot read %1 as %2: %3").arg(path, formatName(format), why);
+            = QStringLiteral("cannot read %1 as %2: %3").arg(path, formatName(format), readError);
         return std::nullopt;
     }
     if (track->fixes.isEmpty()) {

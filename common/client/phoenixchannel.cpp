@@ -38,6 +38,8 @@ Channel::Channel(Socket *socket, const QString &topic, const QJsonObject &params
 
 Channel::~Channel()
 {
+    // Pushes unregister from this channel in their destructors, so they go while it is whole.
+    qDeleteAll(findChildren<Push *>(QString(), Qt::FindDirectChildrenOnly));
     m_socket->removeChannel(this);
 }
 
@@ -70,11 +72,11 @@ int Channel::activeTimerCount() const
 
 void Channel::join()
 {
-    if (m_wanted && (m_state == State::Joining || m_state == State::Joined)) {
+    if (m_joinRequested && (m_state == State::Joining || m_state == State::Joined)) {
         qCDebug(lcClientChannel) << "join of" << m_topic << "ignored: already" << m_state;
         return;
     }
-    m_wanted = true;
+    m_joinRequested = true;
     m_joinAttempt = 0;
     m_rejoinTimer.stop();
     setState(State::Joining);
@@ -84,7 +86,7 @@ void Channel::join()
 
 void Channel::rejoin()
 {
-    if (!m_wanted) {
+    if (!m_joinRequested) {
         join();
         return;
     }
@@ -96,8 +98,8 @@ void Channel::rejoin()
 
 void Channel::leave()
 {
-    const bool wasWanted = m_wanted;
-    m_wanted = false;
+    const bool wasJoinRequested = m_joinRequested;
+    m_joinRequested = false;
     m_rejoinTimer.stop();
     m_joinTimer.stop();
     failPushes(m_queued, Push::Error::ChannelLeft,
@@ -115,14 +117,14 @@ void Channel::leave()
                tr("channel %1 was left before the reply arrived").arg(m_topic));
     m_joinRef.clear();
     setState(State::Closed);
-    if (wasWanted)
+    if (wasJoinRequested)
         emit left();
 }
 
 Push *Channel::push(const QString &event, const QJsonObject &payload, int timeout, QueueMode mode)
 {
     auto *push = new Push(this, event, payload, timeout < 0 ? defaultPushTimeout : timeout);
-    if (!m_wanted) {
+    if (!m_joinRequested) {
         push->failLater(Push::Error::NotJoined,
                         tr("cannot push %1 on %2: the channel is not joined").arg(event, m_topic));
     } else if (m_state == State::Joined && m_socket->isConnected()) {
@@ -189,7 +191,7 @@ void Channel::sendJoin()
 
 void Channel::handleSocketConnected()
 {
-    if (!m_wanted)
+    if (!m_joinRequested)
         return;
     m_joinAttempt = 0;
     m_rejoinTimer.stop();
@@ -208,7 +210,7 @@ void Channel::handleSocketDisconnected()
         emit left();
         return;
     }
-    if (!m_wanted)
+    if (!m_joinRequested)
         return;
     const bool wasJoined = m_state == State::Joined;
     setState(State::Errored);
@@ -266,7 +268,7 @@ void Channel::handleMessage(const Message &message)
                    tr("channel %1 was closed by the server").arg(m_topic));
         if (m_state == State::Leaving || closed) {
             const bool wasLeaving = m_state == State::Leaving;
-            m_wanted = false;
+            m_joinRequested = false;
             failPushes(m_queued, Push::Error::ChannelLeft,
                        tr("channel %1 was closed by the server").arg(m_topic));
             m_joinRef.clear();
@@ -340,7 +342,7 @@ void Channel::timerEvent(QTimerEvent *event)
         m_rejoinTimer.start(delay, this);
     } else if (event->timerId() == m_rejoinTimer.timerId()) {
         m_rejoinTimer.stop();
-        if (m_wanted && m_socket->isConnected())
+        if (m_joinRequested && m_socket->isConnected())
             sendJoin();
     } else {
         QObject::timerEvent(event);

@@ -22,7 +22,7 @@ class Socket;
 // After join() the channel stays wanted until leave(): it rejoins after every reconnect, each
 // time with a fresh join_ref, and ignores every frame that carries another join_ref (replies
 // and closes of an earlier join). Broadcasts carry a null join_ref and are always delivered.
-// A join that gets no reply within joinTimeout() is retried with the socket's backoff; a join
+// A join that gets no reply within joinTimeout() is retried with the socket's backoff. A join
 // rejected with an `error` reply is not retried until the next reconnect or join().
 class Channel : public QObject
 {
@@ -54,7 +54,7 @@ public:
     };
     Q_ENUM(Error)
 
-    // What push() does when the channel is not joined at the moment (socket down, or a join
+    // Behaviour of push() while the channel is not joined at the moment (socket down, or a join
     // in progress) although join() was called.
     enum class QueueMode {
         QueueUntilJoined, // keep the push and send it once the channel is joined again
@@ -149,7 +149,7 @@ private:
     State m_state = State::Closed;
     Error m_error = Error::NoError;
     QString m_errorString;
-    bool m_wanted = false;
+    bool m_joinRequested = false;
     QString m_joinRef;
     QString m_leaveRef;
     QJsonValue m_joinResponse;

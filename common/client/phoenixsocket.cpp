@@ -263,16 +263,16 @@ void Socket::handleDisconnected()
         return;
     const Error error
         = m_state == State::Connecting ? Error::ConnectionFailed : Error::ConnectionLost;
-    QString why = m_webSocket->errorString();
+    QString reason = m_webSocket->errorString();
     if (m_webSocket->closeCode() != QWebSocketProtocol::CloseCodeNormal
         || !m_webSocket->closeReason().isEmpty()) {
-        why = tr("closed with code %1 %2")
-                  .arg(int(m_webSocket->closeCode()))
-                  .arg(m_webSocket->closeReason());
+        reason = tr("closed with code %1 %2")
+                     .arg(int(m_webSocket->closeCode()))
+                     .arg(m_webSocket->closeReason());
     } else if (m_state == State::Connected) {
-        why = tr("closed by the server");
+        reason = tr("closed by the server");
     }
-    handleConnectionLoss(error, why.trimmed());
+    handleConnectionLoss(error, reason.trimmed());
 }
 
 void Socket::handleConnectionLoss(Error error, const QString &errorString)

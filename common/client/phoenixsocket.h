@@ -26,11 +26,12 @@ class Push;
 
 // A Phoenix Channels client connection over one QWebSocket, with serializer V2.
 //
-// The socket sends a heartbeat every heartbeatInterval(); when no reply arrives within
-// heartbeatTimeout() it drops the connection. After any connection loss that the caller did not
-// request, it reconnects after a delay drawn with full jitter: uniform in
-// [0, min(reconnectMaxDelay, reconnectBaseDelay * 2^(attempt - 1))], so that clients of a
-// restarted server do not all come back at once. After each connection its channels rejoin.
+// The socket sends a heartbeat every heartbeatInterval(). When no reply arrives within
+// heartbeatTimeout(), it drops the connection. After any connection loss that the caller did
+// not request, it reconnects after a delay drawn with full jitter, uniform in
+// [0, min(reconnectMaxDelay, reconnectBaseDelay * 2^(attempt - 1))]. The jitter keeps the
+// clients of a restarted server from all coming back at once. After each connection its
+// channels rejoin.
 //
 // Every timer is a QBasicTimer (no QObject per timer), so hundreds of sockets in one process
 // stay cheap; disconnectFromServer() stops all of them.
