@@ -11,6 +11,9 @@ namespace OmwBench {
 namespace {
 
 constexpr int64_t heartbeatIntervalNs = 25'000'000'000;
+// A connection that has not joined this long after its connect started is given up, so that a
+// server that stops accepting (at its own file cap, for example) cannot stall the run.
+constexpr int64_t joinTimeoutNs = 10'000'000'000;
 
 class FollowerWorker;
 
@@ -26,6 +29,7 @@ public:
     }
 
     int ride() const { return m_ride; }
+    int64_t startNs = 0;
     bool isJoined() const { return m_joined; }
     bool isSettled() const { return m_joined || state() == State::Closed; }
     bool isLive() const { return m_joined && state() == State::Open; }
@@ -90,7 +94,8 @@ public:
 
 private:
     void openMore();
-    void sendHeartbeats(int64_t now);
+    void abandonStalled(int64_t now);
+    void sendHeartbeats();
     std::string stepReport(int step, int64_t first, int64_t last);
 
     const FollowerPlan &m_plan;
@@ -116,7 +121,7 @@ void Follower::opened(int64_t)
 void Follower::textReceived(const char *data, size_t size, int64_t readyNs)
 {
     const std::string_view frame(data, size);
-    // The event is the fourth element of a V2 array; the topic before it is a slug of words,
+    // The event is the fourth element of a V2 array. The topic before it is a slug of words,
     // so the quoted event name cannot occur earlier.
     if (frame.find("\"NEW_COORDS\"") != std::string_view::npos) {
         const size_t at = frame.find("\"latitude\":");
@@ -168,6 +173,7 @@ void FollowerWorker::openMore()
         const long index = m_plan.firstIndex + m_nextToOpen++;
         const int ride = int(index / m_plan.followersPerRide);
         auto follower = std::make_unique<Follower>(&m_loop, this, ride);
+        follower->startNs = monotonicNs();
         ++m_inProgress;
         if (!follower->start(m_plan.endpoint, sourceAddress(index, m_plan.sourceAddresses))) {
             --m_inProgress;
@@ -182,9 +188,22 @@ void FollowerWorker::openMore()
     }
 }
 
-void FollowerWorker::sendHeartbeats(int64_t now)
+void FollowerWorker::abandonStalled(int64_t now)
 {
-    (void)now;
+    static const char *const stateNames[] = {"idle", "connect", "handshake", "join", "closed"};
+    for (auto &follower : m_followers) {
+        if (follower->isSettled() || now - follower->startNs < joinTimeoutNs)
+            continue;
+        const std::string reason
+            = std::string("timeout:") + stateNames[static_cast<int>(follower->state())];
+        follower->abort();
+        --m_inProgress;
+        ++m_failures[reason];
+    }
+}
+
+void FollowerWorker::sendHeartbeats()
+{
     for (auto &follower : m_followers) {
         if (follower->state() == WsClient::State::Open)
             follower->sendText(m_plan.heartbeatFrame);
@@ -224,8 +243,14 @@ int FollowerWorker::run()
     m_followers.reserve(size_t(m_plan.count));
 
     openMore();
+    int64_t nextStallCheck = monotonicNs() + 500'000'000;
     while (m_inProgress > 0 || m_nextToOpen < m_plan.count) {
         m_loop.runOnce(10'000'000);
+        const int64_t now = monotonicNs();
+        if (now >= nextStallCheck) {
+            abandonStalled(now);
+            nextStallCheck = now + 500'000'000;
+        }
         openMore();
         if (m_channel.isClosed())
             return 1;
@@ -251,7 +276,7 @@ int FollowerWorker::run()
         m_loop.runOnce(20'000'000);
         const int64_t now = monotonicNs();
         if (now >= nextHeartbeat) {
-            sendHeartbeats(now);
+            sendHeartbeats();
             nextHeartbeat = now + heartbeatIntervalNs;
         }
         if (m_channel.isClosed())

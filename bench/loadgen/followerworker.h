@@ -9,7 +9,7 @@ namespace OmwBench {
 
 // What one generator process of the fan-out, saturation and idle scenarios does: open
 // `count` follower connections (global indexes from `firstIndex`), each joining the
-// `following:` topic of its ride, and then answer the driver's commands on the control
+// `following:` topic of its ride, and then handle the driver's commands on the control
 // channel:
 //   "step K FIRST LAST" waits until every joined follower has point LAST (or the drain timeout
 //   passes) and replies "stepdone K ..." with the step's counters and latency histogram;

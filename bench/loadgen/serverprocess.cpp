@@ -79,6 +79,13 @@ bool ServerProcess::start(const std::string &program, const std::vector<std::str
     }
     if (m_pid == 0) {
         pinToCpu(cpu);
+        // The server gets every file descriptor the hard limit allows, whatever the
+        // generator's own soft limit.
+        rlimit files {};
+        if (getrlimit(RLIMIT_NOFILE, &files) == 0) {
+            files.rlim_cur = files.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &files);
+        }
         if (niceness != 0 && setpriority(PRIO_PROCESS, 0, niceness) != 0)
             std::fprintf(stderr, "omw-bench: cannot set niceness %d: %s\n", niceness,
                          std::strerror(errno));
