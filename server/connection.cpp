@@ -103,6 +103,12 @@ void Connection::textMessageReceived(const QByteArray &text)
                   QStringLiteral("message rate exceeded"));
             return;
         }
+        if (decoded.isValid() && decoded.message.event == newCoordsEvent
+            && decoded.message.topic.startsWith(trackingPrefix)
+            && findChannel(decoded.message.topic)) {
+            // A dropped point counts with the other rejected points, under its reply code.
+            ++m_context.metrics->positionsRejected[Rejection::RateLimited];
+        }
         if (decoded.canReply) {
             replyError(decoded.message, QStringLiteral("rate_limited"),
                        QStringLiteral("more than %1 messages per second on this connection; "
