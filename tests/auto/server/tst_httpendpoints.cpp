@@ -29,6 +29,7 @@ private slots:
     void metricsFormat();
     void metricsCountKnownSequence();
     void metricsAfterDropAndEnd();
+    void metricsCountRateLimitedPoints();
 
 private:
     QByteArray httpGet(const QByteArray &path, const QByteArray &method = "GET");
@@ -286,6 +287,30 @@ void tst_HttpEndpoints::metricsAfterDropAndEnd()
     QCOMPARE(metrics.value("omw_rides_ended_total{reason=\"rider_left\"}"), 1.0);
     QCOMPARE(metrics.value("omw_rides_ended_total{reason=\"grace_expired\"}"), 0.0);
     QCOMPARE(metrics.value("omw_channels{kind=\"tracking\"}"), 0.0);
+}
+
+void tst_HttpEndpoints::metricsCountRateLimitedPoints()
+{
+    ServerConfig config;
+    config.port = 0;
+    config.messageRate = 1;
+    config.messageBurst = 2;
+    m_server = std::make_unique<Server>(config);
+    QVERIFY2(m_server->listen(), qPrintable(m_server->errorString()));
+    auto rider = connectClient();
+    rider->join(QStringLiteral("tracking:brave-otter"), QStringLiteral("1"));
+    rider->send("1", "2", QStringLiteral("tracking:brave-otter"), QStringLiteral("NEW_COORDS"),
+                json(R"({"latitude":48.2,"longitude":8.4})"));
+    QCOMPARE(rider->next()[4]["status"], QJsonValue("ok"));
+    // The burst of two is spent: this point is dropped.
+    rider->send("1", "3", QStringLiteral("tracking:brave-otter"), QStringLiteral("NEW_COORDS"),
+                json(R"({"latitude":48.3,"longitude":8.4})"));
+    QCOMPARE(rider->next()[4]["response"]["reason"], QJsonValue("rate_limited"));
+
+    const QHash<QString, double> metrics = scrape();
+    QCOMPARE(metrics.value("omw_positions_rejected_total{reason=\"rate_limited\"}"), 1.0);
+    QCOMPARE(metrics.value("omw_messages_rate_limited_total"), 1.0);
+    QCOMPARE(metrics.value("omw_positions_accepted_total"), 1.0);
 }
 
 QTEST_GUILESS_MAIN(tst_HttpEndpoints)
