@@ -84,13 +84,26 @@ ApplicationWindow {
                 stateColors: Theme.stateColors
             }
 
+            // Labels first, then the icons above every label.
             Repeater {
                 model: root.rides
                 // Qt 6.4's linter reports ids of the enclosing file as unqualified inside a
                 // delegate; the lookups are valid at run time.
                 delegate: RideMarker {
+                    id: label
+                    required property var coordinate
+                    objectName: "label:" + label.slug
+                    iconVisible: false
+                    position: map.toView(label.coordinate) // qmllint disable unqualified
+                }
+            }
+            Repeater {
+                model: root.rides
+                delegate: RideMarker {
                     id: marker
                     required property var coordinate
+                    z: marker.selected ? 11 : 10
+                    labelVisible: false
                     position: map.toView(marker.coordinate) // qmllint disable unqualified
                     onClicked: root.selectRide(marker.slug) // qmllint disable unqualified
                 }

@@ -18,6 +18,8 @@ Item {
     // The ride's position in the parent's coordinates.
     required property point position
 
+    // The console draws icons and labels in two layers, so that no label hides a marker.
+    property bool iconVisible: true
     property bool labelVisible: true
     readonly property color color: Theme.stateColor(root.rideState)
     readonly property bool dimmed: root.rideState === RideModel.Ended
@@ -41,14 +43,14 @@ Item {
         radius: 24
         color: root.color
         opacity: 0.22
-        visible: root.selected
+        visible: root.selected && root.iconVisible
     }
 
     Shape {
         id: arrow
         objectName: "headingArrow"
         anchors.fill: parent
-        visible: root.marker === RideModel.HeadingMarker
+        visible: root.marker === RideModel.HeadingMarker && root.iconVisible
         rotation: isNaN(root.heading) ? 0 : root.heading
 
         ShapePath {
@@ -74,7 +76,7 @@ Item {
         color: root.color
         border.color: "white"
         border.width: 3
-        visible: root.marker === RideModel.StationaryMarker
+        visible: root.marker === RideModel.StationaryMarker && root.iconVisible
 
         Rectangle {
             anchors.centerIn: parent
@@ -95,7 +97,7 @@ Item {
         color: "white"
         border.color: root.color
         border.width: 4
-        visible: root.marker === RideModel.UnknownHeadingMarker
+        visible: root.marker === RideModel.UnknownHeadingMarker && root.iconVisible
 
         Text {
             anchors.centerIn: parent
@@ -140,6 +142,7 @@ Item {
     }
 
     TapHandler {
+        enabled: root.iconVisible
         onTapped: root.clicked()
     }
 }
