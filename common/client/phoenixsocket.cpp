@@ -21,6 +21,16 @@ const QString vsnKey = QStringLiteral("vsn");
 const QString vsnValue = QStringLiteral("2.0.0");
 const QString websocketSuffix = QStringLiteral("/websocket");
 
+// Describes a frame for debug logs without its payload, because join params and replies carry
+// ride and dispatcher tokens.
+QString describeFrame(const Message &message)
+{
+    return QStringLiteral("[%1, %2, %3, %4]")
+        .arg(message.joinRef.isString() ? message.joinRef.toString() : QStringLiteral("null"),
+             message.ref.isString() ? message.ref.toString() : QStringLiteral("null"),
+             message.topic, message.event);
+}
+
 double globalRandom()
 {
     return QRandomGenerator::global()->generateDouble();
@@ -167,7 +177,8 @@ bool Socket::send(const Message &message)
     if (m_state != State::Connected || !m_webSocket)
         return false;
     const QByteArray frame = encode(message, Serializer::V2);
-    qCDebug(lcClientSocket).noquote() << "send" << m_endpoint.toDisplayString() << frame;
+    qCDebug(lcClientSocket).noquote()
+        << "send" << describeFrame(message) << frame.size() << "bytes";
     m_webSocket->sendTextMessage(QString::fromUtf8(frame));
     return true;
 }
@@ -238,6 +249,9 @@ void Socket::openWebSocket()
     setState(State::Connecting);
     qCInfo(lcClientSocket).noquote() << "connecting to" << websocketUrl().toDisplayString()
                                      << "attempt" << m_reconnectAttempt + 1;
+    // A server that accepts the TCP connection but never completes the handshake (frozen or
+    // overloaded) would otherwise keep the socket connecting forever.
+    m_heartbeatTimeoutTimer.start(m_heartbeatTimeout, this);
     m_webSocket->open(websocketUrl());
 }
 
@@ -246,6 +260,7 @@ void Socket::handleConnected()
     qCInfo(lcClientSocket).noquote() << "connected to" << m_endpoint.toDisplayString();
     m_reconnectAttempt = 0;
     m_pendingHeartbeatRef.clear();
+    m_heartbeatTimeoutTimer.stop();
     setState(State::Connected);
     m_heartbeatTimer.start(m_heartbeatInterval, this);
     emit connected();
@@ -341,8 +356,14 @@ void Socket::timerEvent(QTimerEvent *event)
         sendHeartbeat();
     } else if (event->timerId() == m_heartbeatTimeoutTimer.timerId()) {
         m_heartbeatTimeoutTimer.stop();
-        handleConnectionLoss(Error::HeartbeatTimedOut,
-                             tr("no heartbeat reply within %1 ms").arg(m_heartbeatTimeout));
+        if (m_state == State::Connecting) {
+            handleConnectionLoss(Error::ConnectionFailed,
+                                 tr("the WebSocket handshake did not complete within %1 ms")
+                                     .arg(m_heartbeatTimeout));
+        } else {
+            handleConnectionLoss(Error::HeartbeatTimedOut,
+                                 tr("no heartbeat reply within %1 ms").arg(m_heartbeatTimeout));
+        }
     } else if (event->timerId() == m_reconnectTimer.timerId()) {
         m_reconnectTimer.stop();
         if (m_wantConnected)
@@ -362,7 +383,8 @@ void Socket::handleTextMessage(const QString &text)
         return;
     }
     const Message &message = result.message;
-    qCDebug(lcClientSocket).noquote() << "received" << text;
+    qCDebug(lcClientSocket).noquote()
+        << "received" << describeFrame(message) << text.size() << "characters";
     if (message.topic == phoenixTopic && !m_pendingHeartbeatRef.isEmpty()
         && message.ref.toString() == m_pendingHeartbeatRef) {
         m_pendingHeartbeatRef.clear();

@@ -66,7 +66,7 @@ public:
     enum class Error {
         NoError,
         InvalidEndpoint, // the endpoint is not a ws:// or wss:// URL
-        ConnectionFailed, // the WebSocket could not connect (refused, TLS, HTTP status)
+        ConnectionFailed, // the WebSocket could not connect (refused, TLS, HTTP status, timeout)
         ConnectionLost, // the server closed the connection or the network dropped it
         HeartbeatTimedOut, // no heartbeat reply within heartbeatTimeout()
     };
@@ -95,7 +95,8 @@ public:
 
     int heartbeatInterval() const { return m_heartbeatInterval; } // milliseconds
     void setHeartbeatInterval(int milliseconds);
-    int heartbeatTimeout() const { return m_heartbeatTimeout; } // milliseconds
+    // Milliseconds to wait for a heartbeat reply, and for the WebSocket handshake to complete.
+    int heartbeatTimeout() const { return m_heartbeatTimeout; }
     void setHeartbeatTimeout(int milliseconds);
     int reconnectBaseDelay() const { return m_reconnectBaseDelay; } // milliseconds
     void setReconnectBaseDelay(int milliseconds);

@@ -10,6 +10,7 @@
 #include <QUrl>
 
 #include <csignal>
+#include <sys/prctl.h>
 #include <sys/types.h>
 
 class OmwServerProcess
@@ -17,7 +18,12 @@ class OmwServerProcess
 public:
     static QString binaryPath() { return QStringLiteral(OMW_BINARY_DIR "/server/omw-server"); }
 
-    OmwServerProcess() { m_process.setProcessChannelMode(QProcess::SeparateChannels); }
+    OmwServerProcess()
+    {
+        m_process.setProcessChannelMode(QProcess::SeparateChannels);
+        // A test that crashes must not leave its server running.
+        m_process.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
+    }
     ~OmwServerProcess() { stop(); }
 
     // Starts the server and waits until it listens. Returns false with errorString() set when

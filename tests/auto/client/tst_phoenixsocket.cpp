@@ -29,6 +29,7 @@ private Q_SLOTS:
     void jitterBoundsWithSeededSource();
     void heartbeatsGetReplies();
     void heartbeatTimeoutDropsConnection();
+    void handshakeTimeoutOnFrozenServer();
     void reconnectsAfterServerRestart();
     void disconnectStopsEveryTimer();
     void disconnectWhileReconnecting();
@@ -216,6 +217,30 @@ void TestPhoenixSocket::heartbeatTimeoutDropsConnection()
     server.resume();
     QTRY_COMPARE_WITH_TIMEOUT(connected.count(), 2, 10000);
     QCOMPARE(socket.state(), Socket::State::Connected);
+}
+
+void TestPhoenixSocket::handshakeTimeoutOnFrozenServer()
+{
+    OmwServerProcess server;
+    QVERIFY2(server.start(), qPrintable(server.errorString()));
+    // The kernel still accepts TCP connections for a stopped process, but the handshake stalls.
+    server.suspend();
+    Socket socket(server.socketUrl());
+    socket.setHeartbeatTimeout(300);
+    socket.setReconnectBaseDelay(50);
+    socket.setReconnectMaxDelay(100);
+    QSignalSpy errors(&socket, &Socket::errorOccurred);
+    QSignalSpy connected(&socket, &Socket::connected);
+    socket.connectToServer();
+    QCOMPARE(socket.activeTimerCount(), 1); // the handshake timeout
+    QVERIFY(errors.wait(5000));
+    QCOMPARE(errors.at(0).at(0).value<Socket::Error>(), Socket::Error::ConnectionFailed);
+    QVERIFY2(socket.errorString().contains(QLatin1String("handshake did not complete within 300")),
+             qPrintable(socket.errorString()));
+
+    server.resume();
+    QVERIFY(connected.wait(10'000));
+    QCOMPARE(socket.activeTimerCount(), 1); // the heartbeat alone
 }
 
 void TestPhoenixSocket::reconnectsAfterServerRestart()

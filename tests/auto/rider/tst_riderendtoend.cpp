@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <csignal>
+#include <sys/prctl.h>
 
 using Omw::Position;
 using Omw::Phoenix::Channel;
@@ -67,6 +68,10 @@ public:
 class RiderProcess
 {
 public:
+    RiderProcess()
+    {
+        process.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
+    }
     ~RiderProcess()
     {
         if (process.state() != QProcess::NotRunning) {
