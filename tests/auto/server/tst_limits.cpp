@@ -4,6 +4,7 @@
 
 #include <QProcess>
 #include <QSslError>
+#include <QSslSocket>
 #include <QStandardPaths>
 #include <QTcpSocket>
 #include <QTemporaryDir>
@@ -626,6 +627,32 @@ void tst_Limits::tlsWebSocket()
     QTRY_COMPARE(frames.size(), 1);
     QCOMPARE(QJsonDocument::fromJson(frames.at(0).toUtf8()).array(),
              json(R"([null,"1","phoenix","phx_reply",{"status":"ok","response":{}}])").toArray());
+    QCOMPARE(m_server->connectionCount(), 1);
+
+    // HTTP shares the port, so /healthz is served over TLS too.
+    QSslSocket https;
+    connect(&https, &QSslSocket::sslErrors, &https,
+            [&https](const QList<QSslError> &) { https.ignoreSslErrors(); });
+    QSignalSpy encrypted(&https, &QSslSocket::encrypted);
+    https.connectToHostEncrypted(QStringLiteral("127.0.0.1"), m_server->serverPort());
+    // Not waitForEncrypted(): it would block the thread that the server runs in.
+    QVERIFY2(encrypted.wait(10000), qPrintable(https.errorString()));
+    https.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    QByteArray response;
+    QTRY_VERIFY((response += https.readAll()).contains("\r\n\r\n{"));
+    QVERIFY2(response.startsWith("HTTP/1.1 200 OK\r\n"), response.constData());
+
+    // A client speaking plain WebSocket to the TLS port gets no connection, and the server
+    // goes on serving the TLS client.
+    QWebSocket plain;
+    QSignalSpy plainConnected(&plain, &QWebSocket::connected);
+    plain.open(QUrl(QStringLiteral("ws://127.0.0.1:%1/socket/websocket?vsn=2.0.0")
+                        .arg(m_server->serverPort())));
+    QCOMPARE(plain.state(), QAbstractSocket::ConnectingState);
+    QTRY_COMPARE_WITH_TIMEOUT(plain.state(), QAbstractSocket::UnconnectedState, 10000);
+    QCOMPARE(plainConnected.count(), 0);
+    socket.sendTextMessage(QStringLiteral(R"([null,"2","phoenix","heartbeat",{}])"));
+    QTRY_COMPARE(frames.size(), 2);
     QCOMPARE(m_server->connectionCount(), 1);
 }
 
