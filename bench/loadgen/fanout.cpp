@@ -113,6 +113,7 @@ int runFanout(const Options &options, bool saturation)
     plan.followersPerRide = options.followers;
     plan.sourceAddresses = options.sourceAddresses;
     plan.drainTimeout = options.drainTimeout;
+    plan.slowPerRide = options.slowFollowers;
     plan.table = &table;
     for (const Ride &ride : rides) {
         plan.joinFrames.push_back(
@@ -237,7 +238,8 @@ int runFanout(const Options &options, bool saturation)
         }
         result.rejected = rejectedAfter - rejectedBefore;
         // A rejected point is never broadcast, so it is no follower's loss.
-        const uint64_t notBroadcast = result.rejected * uint64_t(options.followers);
+        const uint64_t notBroadcast
+            = result.rejected * uint64_t(options.followers - options.slowFollowers);
         result.lost = result.lost > notBroadcast ? result.lost - notBroadcast : 0;
         results.push_back(result);
 
@@ -261,6 +263,7 @@ int runFanout(const Options &options, bool saturation)
                 break;
         }
     }
+    const std::string metrics = fetchMetrics(server.port());
     workers.broadcast("quit");
     workers.waitAll();
     const long serverRss = server.rssKiB();
@@ -281,6 +284,9 @@ int runFanout(const Options &options, bool saturation)
         {"join_failures", QString::fromStdString(serializeFailures(joinFailures))},
         {"limit_hit", QString::fromStdString(joined < total ? limitHit(joinFailures) : "none")},
         {"server_rss_kib_at_end", double(serverRss)},
+        {"slow_followers", double(options.rides) * options.slowFollowers},
+        {"server_slow_followers_disconnected",
+         metricValue(metrics, "omw_slow_followers_disconnected_total")},
         {"server_arguments", serverArguments},
     };
     if (joined == 0) {

@@ -23,8 +23,8 @@ class FollowerWorker;
 class Follower : public WsClient
 {
 public:
-    Follower(EventLoop *loop, FollowerWorker *worker, int ride)
-        : WsClient(loop), m_worker(worker), m_ride(ride)
+    Follower(EventLoop *loop, FollowerWorker *worker, int ride, bool slow)
+        : WsClient(loop), m_worker(worker), m_ride(ride), m_slow(slow)
     {
     }
 
@@ -32,7 +32,9 @@ public:
     int64_t startNs = 0;
     bool isJoined() const { return m_joined; }
     bool isSettled() const { return m_joined || state() == State::Closed; }
-    bool isLive() const { return m_joined && state() == State::Open; }
+    // Joined, connected and reading: the followers whose frames are counted.
+    bool isLive() const { return m_joined && !m_slow && state() == State::Open; }
+    bool isSlow() const { return m_slow; }
     int64_t highest() const { return m_highest; }
     uint64_t takeInOrder()
     {
@@ -49,6 +51,7 @@ protected:
 private:
     FollowerWorker *m_worker;
     int m_ride;
+    bool m_slow;
     bool m_joined = false;
     int64_t m_highest = 0; // the warm-up point is sequence 0
     uint64_t m_inOrder = 0;
@@ -68,9 +71,11 @@ public:
         --m_inProgress;
         ++m_failures["join:" + reason];
     }
-    void connectionClosed(bool wasJoined, const std::string &reason)
+    void connectionClosed(bool wasJoined, bool slow, const std::string &reason)
     {
-        if (wasJoined) {
+        if (wasJoined && slow) {
+            ++m_failures["slow:" + reason];
+        } else if (wasJoined) {
             ++m_disconnected;
             ++m_failures["after-join:" + reason];
         } else {
@@ -143,6 +148,8 @@ void Follower::textReceived(const char *data, size_t size, int64_t readyNs)
         if (frame.rfind("\"status\":\"ok\"") != std::string_view::npos) {
             m_joined = true;
             m_worker->joinSucceeded();
+            if (m_slow)
+                pauseReading();
             return;
         }
         std::string reason = "error";
@@ -164,7 +171,7 @@ void Follower::textReceived(const char *data, size_t size, int64_t readyNs)
 
 void Follower::closed()
 {
-    m_worker->connectionClosed(m_joined, failure());
+    m_worker->connectionClosed(m_joined, m_slow, failure());
 }
 
 void FollowerWorker::openMore()
@@ -172,7 +179,8 @@ void FollowerWorker::openMore()
     while (m_nextToOpen < m_plan.count && m_inProgress < m_plan.concurrency) {
         const long index = m_plan.firstIndex + m_nextToOpen++;
         const int ride = int(index / m_plan.followersPerRide);
-        auto follower = std::make_unique<Follower>(&m_loop, this, ride);
+        const bool slow = index % m_plan.followersPerRide < m_plan.slowPerRide;
+        auto follower = std::make_unique<Follower>(&m_loop, this, ride, slow);
         follower->startNs = monotonicNs();
         ++m_inProgress;
         if (!follower->start(m_plan.endpoint, sourceAddress(index, m_plan.sourceAddresses))) {
@@ -257,7 +265,7 @@ int FollowerWorker::run()
     }
     long joined = 0;
     for (auto &follower : m_followers)
-        joined += follower->isLive() ? 1 : 0;
+        joined += follower->isJoined() && follower->state() == WsClient::State::Open ? 1 : 0;
     m_channel.writeLine("ready joined=" + std::to_string(joined)
                         + " failed=" + std::to_string(m_plan.count - joined)
                         + " cpu=" + std::to_string(ownCpuSeconds())

@@ -25,6 +25,7 @@ struct FollowerPlan
     long count = 0;
     int sourceAddresses = 254;
     int concurrency = 512; // connections being opened at once
+    int slowPerRide = 0; // followers of each ride that stop reading once joined
     double drainTimeout = 5;
     const SendTable *table = nullptr;
 };

@@ -449,6 +449,43 @@ Endpoint makeEndpoint(int port)
     return endpoint;
 }
 
+std::string fetchMetrics(int port)
+{
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return {};
+    timeval timeout {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+    const Endpoint endpoint = makeEndpoint(port);
+    std::string response;
+    if (connect(fd, reinterpret_cast<const sockaddr *>(&endpoint.server), sizeof endpoint.server)
+        == 0) {
+        const std::string request = "GET /metrics HTTP/1.1\r\nHost: " + endpoint.hostHeader
+            + "\r\nConnection: close\r\n\r\n";
+        if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) == ssize_t(request.size())) {
+            char buffer[65536];
+            ssize_t count;
+            while ((count = read(fd, buffer, sizeof buffer)) > 0)
+                response.append(buffer, size_t(count));
+        }
+    }
+    close(fd);
+    return response;
+}
+
+double metricValue(const std::string &metrics, const std::string &name)
+{
+    std::istringstream lines(metrics);
+    std::string line;
+    while (std::getline(lines, line)) {
+        if (line.size() > name.size() && line.compare(0, name.size(), name) == 0
+            && line[name.size()] == ' ')
+            return std::atof(line.c_str() + name.size() + 1);
+    }
+    return -1;
+}
+
 int processesFor(const Options &options, long connections)
 {
     if (options.processes > 0)

@@ -42,6 +42,7 @@ struct Options
     std::vector<int> connections = {1000}; // idle
     double settle = 3; // idle: seconds between the last join and the RSS reading
     int concurrency = 256; // churn: connections in progress per generator process
+    int slowFollowers = 0; // fanout: followers per ride that stop reading once joined
 };
 
 // The server options every benchmark run passes, so that the server's abuse limits do not
@@ -186,6 +187,10 @@ std::string serializeFailures(const std::map<std::string, uint64_t> &failures);
 std::string limitHit(const std::map<std::string, uint64_t> &failures);
 
 Endpoint makeEndpoint(int port);
+// The server's GET /metrics text, or an empty string when the request fails (5 s timeout).
+std::string fetchMetrics(int port);
+// The value of an unlabelled sample `name` in Prometheus text, or -1 when it is absent.
+double metricValue(const std::string &metrics, const std::string &name);
 int processesFor(const Options &options, long connections);
 bool startServer(const Options &options, ServerProcess &server);
 // Prints one compact JSON line on stdout.

@@ -43,6 +43,8 @@ Options:
   --connections N,N,...  idle: follower counts (default 1000,10000,19000)
   --settle S             idle: seconds from the last join to the RSS reading (default 3)
   --concurrency N        churn: connections in progress per process (default 256)
+  --slow-followers N     fanout: followers per ride that stop reading once joined (default 0);
+                         the others are measured as usual
   --processes N          generator processes (default: one per 15,000 connections)
   --source-addresses N   client source addresses from 127.0.0.2 (default 254)
   --server-cpu N         CPU for the server, -1 for none (default 1)
@@ -207,6 +209,10 @@ int main(int argc, char **argv)
             if (!needNumber(1))
                 return 2;
             options.concurrency = int(number);
+        } else if (option == "--slow-followers") {
+            if (!needNumber(0))
+                return 2;
+            options.slowFollowers = int(number);
         } else if (option == "--processes") {
             if (!needNumber(1))
                 return 2;

@@ -101,6 +101,7 @@ bool WsClient::start(const Endpoint &endpoint, in_addr source)
     m_failure.clear();
     m_closeCode = 0;
     m_wantWrite = false;
+    m_paused = false;
     m_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (m_fd < 0) {
         m_state = State::Closed;
@@ -163,10 +164,20 @@ void WsClient::abort()
     m_state = State::Closed;
 }
 
+void WsClient::pauseReading()
+{
+    if (m_fd < 0 || m_paused)
+        return;
+    m_paused = true;
+    m_loop->modify(m_fd, m_wantWrite ? EPOLLOUT : 0u, this);
+}
+
 void WsClient::handleEvents(uint32_t events, int64_t readyNs)
 {
     if (m_fd < 0)
         return;
+    if (m_paused && !(events & (EPOLLERR | EPOLLHUP)))
+        events &= ~uint32_t(EPOLLIN | EPOLLRDHUP);
     if (m_state == State::Connecting && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
         int error = 0;
         socklen_t length = sizeof error;
@@ -399,7 +410,8 @@ void WsClient::updateInterest()
     if (wantWrite == m_wantWrite)
         return;
     m_wantWrite = wantWrite;
-    m_loop->modify(m_fd, EPOLLIN | EPOLLRDHUP | (wantWrite ? EPOLLOUT : 0u), this);
+    const uint32_t readEvents = m_paused ? 0u : uint32_t(EPOLLIN | EPOLLRDHUP);
+    m_loop->modify(m_fd, readEvents | (wantWrite ? EPOLLOUT : 0u), this);
 }
 
 } // namespace OmwBench

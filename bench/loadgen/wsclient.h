@@ -42,6 +42,9 @@ public:
     void sendText(std::string_view payload);
     // Closes the socket at once, without a close handshake.
     void abort();
+    // Stops reading from the socket, as a follower that cannot keep up would: what the server
+    // sends piles up in the kernel's buffers and then in the server's send queue.
+    void pauseReading();
 
     State state() const { return m_state; }
     // Why the client closed or failed, e.g. "socket:EMFILE", "connect:EADDRNOTAVAIL",
@@ -75,6 +78,7 @@ private:
     int m_fd = -1;
     State m_state = State::Idle;
     bool m_wantWrite = false;
+    bool m_paused = false;
     std::string m_in;
     std::string m_out;
     std::string m_message; // a fragmented message being reassembled
