@@ -13,6 +13,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
@@ -125,6 +126,7 @@ private Q_SLOTS:
     void docsListEveryOption();
     void configDefaultsAccepted();
     void serverServesHealth();
+    void containerHealthCheckPasses();
     void rideReachesFollower();
     void consoleSelfTest();
     void consoleDependsCoverQmlImports();
@@ -665,6 +667,44 @@ void TestPackages::serverServesHealth()
              qPrintable(reply->header(QNetworkRequest::ContentTypeHeader).toString()));
 }
 
+void TestPackages::containerHealthCheckPasses()
+{
+    if (!hasPackage(serverPackage))
+        QSKIP("No omw-server package.");
+    // The container's HEALTHCHECK runs `bash -c SCRIPT` against port 4000 of the container. Run
+    // the same script against the unpacked server, on its own port.
+    const QString containerfile
+        = readTextFile(QStringLiteral(OMW_SOURCE_DIR "/packaging/container/Containerfile"));
+    const QRegularExpressionMatch check
+        = QRegularExpression(
+              QStringLiteral("CMD \\[\"bash\", \"-c\", (\"(?:[^\"\\\\]|\\\\.)*\")\\]"))
+              .match(containerfile);
+    QVERIFY2(check.hasMatch(), "no HEALTHCHECK CMD [\"bash\", \"-c\", ...] in the Containerfile");
+    QJsonParseError error;
+    const QJsonDocument script
+        = QJsonDocument::fromJson("[" + check.captured(1).toUtf8() + "]", &error);
+    QVERIFY2(error.error == QJsonParseError::NoError, qPrintable(error.errorString()));
+    QString command = script.array().at(0).toString();
+    QVERIFY2(command.contains(QLatin1String("/dev/tcp/127.0.0.1/4000")), qPrintable(command));
+
+    const quint16 port = startServer({QStringLiteral("--config"),
+                                      rootPath(QStringLiteral("/etc/omw/omw-server.conf")),
+                                      QStringLiteral("--port"), QStringLiteral("0")});
+    QVERIFY(port != 0);
+    command.replace(QStringLiteral("/dev/tcp/127.0.0.1/4000"),
+                    QStringLiteral("/dev/tcp/127.0.0.1/%1").arg(port));
+    const ProcessResult health
+        = runProcess(QStringLiteral("bash"), {QStringLiteral("-c"), command}, 10'000);
+    QVERIFY2(health.exitCode == 0, qPrintable(command + QLatin1Char('\n') + health.output));
+
+    // The same script fails when nothing listens, so the check above means something.
+    m_server->terminate();
+    QVERIFY(m_server->waitForFinished(5'000));
+    const ProcessResult stopped
+        = runProcess(QStringLiteral("bash"), {QStringLiteral("-c"), command}, 10'000);
+    QVERIFY(stopped.exitCode != 0);
+}
+
 void TestPackages::rideReachesFollower()
 {
     if (!hasPackage(serverPackage) || !hasPackage(riderPackage))
@@ -761,11 +801,33 @@ void TestPackages::consoleSelfTest()
 {
     if (!hasPackage(consolePackage))
         QSKIP("No omw-console package (OMW_BUILD_CONSOLE=OFF).");
+    // The console connects to a server of this test and keeps its settings and tile cache in the
+    // scratch folder, never in the user's.
+    const quint16 port = startServer({QStringLiteral("--config"),
+                                      rootPath(QStringLiteral("/etc/omw/omw-server.conf")),
+                                      QStringLiteral("--port"), QStringLiteral("0")});
+    QVERIFY(port != 0);
+    const QString home = m_scratch.filePath(QStringLiteral("home"));
+    const QString runtime = m_scratch.filePath(QStringLiteral("runtime"));
+    QVERIFY(QDir().mkpath(home));
+    QVERIFY(QDir().mkpath(runtime));
+    QVERIFY(QFile::setPermissions(runtime, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
     QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
     environment.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
-    const ProcessResult selfTest = runProcess(rootPath(QStringLiteral("/usr/bin/omw-console")),
-                                              {QStringLiteral("--self-test")}, 60'000, environment);
-    QVERIFY2(selfTest.exitCode == 0, qPrintable(selfTest.output));
+    environment.insert(QStringLiteral("HOME"), home);
+    environment.insert(QStringLiteral("XDG_CACHE_HOME"), home + QStringLiteral("/.cache"));
+    environment.insert(QStringLiteral("XDG_CONFIG_HOME"), home + QStringLiteral("/.config"));
+    environment.insert(QStringLiteral("XDG_DATA_HOME"), home + QStringLiteral("/.local/share"));
+    environment.insert(QStringLiteral("XDG_RUNTIME_DIR"), runtime);
+
+    const ProcessResult selfTest = runProcess(
+        rootPath(QStringLiteral("/usr/bin/omw-console")),
+        {QStringLiteral("--self-test"), QStringLiteral("--tiles"), QStringLiteral("none"),
+         QStringLiteral("--server"), QStringLiteral("ws://127.0.0.1:%1/socket").arg(port)},
+        60'000, environment);
+    // exitCode is -1 when the console crashed.
+    QVERIFY2(selfTest.exitCode == 0,
+             qPrintable(QStringLiteral("exit code %1\n").arg(selfTest.exitCode) + selfTest.output));
 }
 
 void TestPackages::consoleDependsCoverQmlImports()
@@ -777,26 +839,47 @@ void TestPackages::consoleDependsCoverQmlImports()
         {QStringLiteral("--field"), m_packages.value(consolePackage), QStringLiteral("Depends")});
     QCOMPARE(depends.exitCode, 0);
 
-    // Every Qt module that a QML file imports must come from a package the console depends on.
-    // dpkg -S names the package that installed the module's qmldir on this machine.
+    // Every Qt module that the console's QML loads must come from a package the console depends
+    // on; dpkg -S names the package that installed the module's qmldir on this machine. The
+    // modules are those the console's own QML imports, then what their qmldir files import or
+    // depend on, which the QML engine loads too. Controls also loads its platform's default
+    // style (Fusion on Linux), whose QML imports QtQuick.Templates.
     const QString qtQml = QStringLiteral(OMW_QT_QML_DIR);
-
-    QSet<QString> modules;
+    QStringList pending
+        = {QStringLiteral("QtQuick.Controls.Fusion"), QStringLiteral("QtQuick.Templates")};
     const QRegularExpression import(QStringLiteral("^\\s*import\\s+(Qt[\\w.]*)"),
                                     QRegularExpression::MultilineOption);
-    QDirIterator files(QStringLiteral(OMW_SOURCE_DIR "/qml"), {QStringLiteral("*.qml")},
-                       QDir::Files, QDirIterator::Subdirectories);
-    while (files.hasNext()) {
-        QRegularExpressionMatchIterator it = import.globalMatch(readTextFile(files.next()));
-        while (it.hasNext())
-            modules.insert(it.next().captured(1));
+    for (const QString &folder :
+         {QStringLiteral(OMW_SOURCE_DIR "/qml"), QStringLiteral(OMW_SOURCE_DIR "/console")}) {
+        QDirIterator files(folder, {QStringLiteral("*.qml")}, QDir::Files,
+                           QDirIterator::Subdirectories);
+        while (files.hasNext()) {
+            QRegularExpressionMatchIterator it = import.globalMatch(readTextFile(files.next()));
+            while (it.hasNext())
+                pending.append(it.next().captured(1));
+        }
     }
-    QVERIFY(!modules.isEmpty());
-
-    for (const QString &module : std::as_const(modules)) {
-        const QString qmldir = qtQml + QLatin1Char('/')
+    QVERIFY(pending.size() > 2);
+    const auto qmldirPath = [&qtQml](const QString &module) -> QString {
+        return qtQml + QLatin1Char('/')
             + QString(module).replace(QLatin1Char('.'), QLatin1Char('/'))
             + QStringLiteral("/qmldir");
+    };
+    const QRegularExpression implied(QStringLiteral("^(?:import|depends)\\s+(\\S+)"),
+                                     QRegularExpression::MultilineOption);
+    QSet<QString> modules;
+    while (!pending.isEmpty()) {
+        const QString module = pending.takeLast();
+        if (modules.contains(module))
+            continue;
+        modules.insert(module);
+        QRegularExpressionMatchIterator it = implied.globalMatch(readTextFile(qmldirPath(module)));
+        while (it.hasNext())
+            pending.append(it.next().captured(1));
+    }
+
+    for (const QString &module : std::as_const(modules)) {
+        const QString qmldir = qmldirPath(module);
         const ProcessResult owner
             = runProcess(QStringLiteral("dpkg"), {QStringLiteral("-S"), qmldir});
         QVERIFY2(owner.exitCode == 0, qPrintable(module + QStringLiteral(": ") + owner.output));
