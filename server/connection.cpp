@@ -32,7 +32,8 @@ qint64 monotonicNow()
 // letters, digits, '_' and '-'.
 bool isValidSlug(const QString &slug)
 {
-    static const QRegularExpression pattern(QStringLiteral("^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$"));
+    // \z, not $: a $ also matches before a final newline, which let "brave-otter\n" through.
+    static const QRegularExpression pattern(QStringLiteral("^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}\\z"));
     return pattern.match(slug).hasMatch();
 }
 
