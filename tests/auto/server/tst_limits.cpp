@@ -40,6 +40,8 @@ private slots:
     void maxReservationsPerAddress();
     void maxFollowers();
     void followJoinRateForRidesNotLive();
+    void rideNameValidated_data();
+    void rideNameValidated();
     void unknownEventKeepsChannel_data();
     void unknownEventKeepsChannel();
     void originAllowList();
@@ -389,6 +391,45 @@ void tst_Limits::followJoinRateForRidesNotLive()
     QCOMPARE(client->join(QStringLiteral("following:live-ride"), QStringLiteral("5"))["status"],
              QJsonValue("ok"));
     QCOMPARE(m_server->metrics().followJoinsRateLimited, quint64(3));
+}
+
+void tst_Limits::rideNameValidated_data()
+{
+    QTest::addColumn<QString>("slug");
+    QTest::addColumn<bool>("valid");
+    QTest::newRow("two words") << "brave-otter" << true;
+    QTest::newRow("one character") << "a" << true;
+    QTest::newRow("64 characters") << QString(64, QLatin1Char('a')) << true;
+    QTest::newRow("digits and underscore") << "ride_42" << true;
+    QTest::newRow("empty") << "" << false;
+    QTest::newRow("65 characters") << QString(65, QLatin1Char('a')) << false;
+    QTest::newRow("leading dash") << "-brave-otter" << false;
+    QTest::newRow("space") << "brave otter" << false;
+    QTest::newRow("colon") << "brave:otter" << false;
+    QTest::newRow("non-ASCII letter") << QStringLiteral("br\u00e4ve-otter") << false;
+    QTest::newRow("trailing newline") << "brave-otter\n" << false;
+}
+
+void tst_Limits::rideNameValidated()
+{
+    QFETCH(QString, slug);
+    QFETCH(bool, valid);
+    startServer();
+    auto client = connectClient();
+    for (const QString prefix : {"tracking:", "following:"}) {
+        const QJsonObject reply = client->join(prefix + slug, prefix);
+        if (valid) {
+            QCOMPARE(reply.value("status"), QJsonValue("ok"));
+            continue;
+        }
+        QCOMPARE(reply,
+                 errorResponse("invalid_slug",
+                               QStringLiteral("ride name \"%1\" is invalid: expected 1 to 64 "
+                                              "letters, digits, '_' or '-', such as "
+                                              "\"brave-otter\"")
+                                   .arg(slug)));
+    }
+    QCOMPARE(m_server->sessions()->sessionCount(), valid ? 1 : 0);
 }
 
 void tst_Limits::unknownEventKeepsChannel_data()
