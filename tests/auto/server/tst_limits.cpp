@@ -2,6 +2,7 @@
 #include "sessionmanager.h"
 #include "testclient.h"
 
+#include <QNetworkRequest>
 #include <QProcess>
 #include <QSslError>
 #include <QSslSocket>
@@ -42,6 +43,8 @@ private slots:
     void followJoinRateForRidesNotLive();
     void rideNameValidated_data();
     void rideNameValidated();
+    void trustedProxyForwardsClientAddress_data();
+    void trustedProxyForwardsClientAddress();
     void unknownEventKeepsChannel_data();
     void unknownEventKeepsChannel();
     void originAllowList();
@@ -391,6 +394,55 @@ void tst_Limits::followJoinRateForRidesNotLive()
     QCOMPARE(client->join(QStringLiteral("following:live-ride"), QStringLiteral("5"))["status"],
              QJsonValue("ok"));
     QCOMPARE(m_server->metrics().followJoinsRateLimited, quint64(3));
+}
+
+void tst_Limits::trustedProxyForwardsClientAddress_data()
+{
+    QTest::addColumn<bool>("trusted");
+    QTest::newRow("trusted proxy") << true;
+    QTest::newRow("untrusted peer") << false;
+}
+
+void tst_Limits::trustedProxyForwardsClientAddress()
+{
+    QFETCH(bool, trusted);
+    ServerConfig config;
+    config.followJoinRate = 0.001;
+    config.followJoinBurst = 1;
+    if (trusted) {
+        config.trustedProxies = {QHostAddress(QHostAddress::LocalHost)};
+    }
+    startServer(config);
+
+    // Two clients behind one proxy: the per-address follow-join limit applies to each client
+    // when the proxy is trusted, and to the proxy's own address otherwise.
+    auto openBehindProxy = [this](QWebSocket *socket, const QByteArray &client) {
+        QNetworkRequest request(QUrl(QStringLiteral("ws://127.0.0.1:%1/socket/websocket?vsn=2.0.0")
+                                         .arg(m_server->serverPort())));
+        request.setRawHeader("X-Forwarded-For", "198.51.100.7, " + client);
+        QSignalSpy connected(socket, &QWebSocket::connected);
+        socket->open(request);
+        return connected.wait(5000);
+    };
+    auto joinReply = [](QWebSocket *socket, const QString &topic) {
+        QSignalSpy received(socket, &QWebSocket::textMessageReceived);
+        socket->sendTextMessage(QStringLiteral(R"(["1","1","%1","phx_join",{}])").arg(topic));
+        if (!received.wait(5000)) {
+            return QJsonObject();
+        }
+        return QJsonDocument::fromJson(received.at(0).at(0).toString().toUtf8())
+            .array()
+            .at(4)
+            .toObject();
+    };
+    QWebSocket first;
+    QWebSocket second;
+    QVERIFY(openBehindProxy(&first, "203.0.113.1"));
+    QVERIFY(openBehindProxy(&second, "203.0.113.2"));
+    QCOMPARE(joinReply(&first, QStringLiteral("following:ride-a"))["status"], QJsonValue("ok"));
+    QCOMPARE(joinReply(&second, QStringLiteral("following:ride-b"))["status"],
+             QJsonValue(trusted ? "ok" : "error"));
+    QCOMPARE(m_server->metrics().followJoinsRateLimited, quint64(trusted ? 0 : 1));
 }
 
 void tst_Limits::rideNameValidated_data()
