@@ -32,6 +32,7 @@ private slots:
     void cleanup();
 
     void tooManyChannels();
+    void defaultChannelCap();
     void messageRate();
     void floodLeavesOthersAlone();
     void maxConnections();
@@ -149,6 +150,25 @@ void tst_Limits::tooManyChannels()
     QCOMPARE(client->next(), json(R"(["2","2","following:ride-a","phx_close",{}])"));
     QCOMPARE(client->join(QStringLiteral("following:ride-c"), QStringLiteral("7"))["status"],
              QJsonValue("ok"));
+}
+
+void tst_Limits::defaultChannelCap()
+{
+    // The default of 100, with tracking topics: follow joins of rides that are not live would
+    // hit their own rate limit first.
+    startServer();
+    auto client = connectClient();
+    for (int i = 1; i <= 100; ++i) {
+        client->send(QString::number(i), QString::number(i),
+                     QStringLiteral("tracking:ride-%1").arg(i), QStringLiteral("phx_join"));
+    }
+    for (int i = 1; i <= 100; ++i) {
+        QCOMPARE(client->next()[4]["status"], QJsonValue("ok"));
+    }
+    QCOMPARE(client->join(QStringLiteral("tracking:ride-101"), QStringLiteral("101")),
+             errorResponse("too many channels joined",
+                           "at most 100 channels per connection: leave one first"));
+    QCOMPARE(m_server->sessions()->sessionCount(), 100);
 }
 
 void tst_Limits::messageRate()
