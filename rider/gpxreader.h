@@ -13,7 +13,9 @@ namespace Omw::Rider {
 //
 // Each <trkpt> gives one fix: lat and lon attributes, <ele>, <time>, and <speed> (m/s) and
 // <course> (degrees) in any namespace, so GPX 1.0 elements and GPX 1.1 extensions both count.
-// Points without a time, or with <fix>none</fix>, are skipped. Routes and waypoints are not
+// Points without a time, or with <fix>none</fix>, are skipped.
+// NOTE: a file in which no point has a time (a route drawn on a map) therefore yields no fix;
+// pacing such points at a nominal speed is not implemented. Routes and waypoints are not
 // fixes and are ignored.
 class GpxReader
 {

@@ -33,7 +33,10 @@ struct ReplayOptions
     // Gap used where the recorded time goes backwards (excerpts or rides on different days
     // joined in one file): the replay goes on as if the next fix came this much later.
     qint64 backwardGap = 1'000;
-    double speedup = 1.0; // 2 replays twice as fast
+    // 2 replays twice as fast. NOTE: nothing caps the resulting message rate, so a 1 Hz track
+    // above a speed-up of about 100 meets the server's per-connection rate limit and its
+    // `rate_limited` rejections.
+    double speedup = 1.0;
     bool loop = false; // start again after the last fix, forever
     bool originalTimes = false; // stamp fixes with their recorded times
 };

@@ -74,7 +74,7 @@ public:
         m_log += m_process.readAllStandardError();
     }
 
-    // SIGSTOP: the server keeps its sockets open but answers nothing until resume().
+    // SIGSTOP: the server keeps its sockets open but sends nothing until resume().
     void suspend() { ::kill(pid_t(m_process.processId()), SIGSTOP); }
     void resume()
     {

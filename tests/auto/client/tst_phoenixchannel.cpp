@@ -160,7 +160,7 @@ void TestPhoenixChannel::rejoinIgnoresStaleClose()
     QVERIFY(joined.wait(5000));
     const QString firstJoinRef = tracking->joinRef();
 
-    // The server answers a second join of the same topic with the new reply, then a phx_close
+    // The server replies to a second join of the same topic first, then sends a phx_close
     // for the first join_ref. The channel must ignore that close.
     bool staleCloseSeen = false;
     connect(&socket, &Socket::messageReceived, this, [&](const Message &message) {

@@ -105,12 +105,12 @@ void TestGpxReader::realTrack_data()
         << "gpsbabel_garmin-edge-800-output.gpx" << 1286 << 8 << 0 << 0 << 0
         << Expected {"2012-04-12T12:53:58Z", 48.189526470, 11.858895309, 512.8, 6.823, unknown}
         << Expected {"2012-04-12T13:54:19Z", 48.186895391, 11.858545868, 529.0, 0.0, unknown};
-    // 89 points with <fix>none</fix>; millisecond fractions on some times.
+    // 89 points with <fix>none</fix>, and millisecond fractions on some times.
     QTest::newRow("gpsbabel_sbn-v13")
         << "gpsbabel_sbn-v13.gpx" << 3364 << 1 << 0 << 0 << 89
         << Expected {"2010-02-01T12:34:04.537Z", 52.005229900, 4.368828000, -23.13, 7.91, 39.299999}
         << Expected {"2010-02-01T13:30:36Z", 51.989885300, 4.375880700, 33.0, 2.67, 318.209991};
-    // Three rides on three days in file order June, October, May; 14 segments; CRLF.
+    // Three rides on three days in the file order June, October, May, in 14 segments, with CRLF.
     QTest::newRow("togeojson_blue_hills")
         << "togeojson_blue_hills.gpx" << 1243 << 14 << 0 << 0 << 0
         << Expected {"2001-06-24T15:09:09Z", 42.210009, -71.096220, 61.5696, unknown, unknown}

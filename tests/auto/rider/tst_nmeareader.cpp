@@ -107,14 +107,14 @@ void TestNmeaReader::realLog_data()
     };
     const double unknown = Position::unknown;
 
-    // Brisbane drive: the last 6 RMC have empty speed and course; GST gives accuracy.
+    // Brisbane drive. The last 6 RMC have empty speed and course, and GST gives accuracy.
     QTest::newRow("qtpositioning_nmealog")
         << "qtpositioning_nmealog.txt" << 156 << 0 << 0 << 6 << 6
         << fix("2008-03-03T22:24:37Z", -(27 + 34.33926 / 60), 153 + 5.44310 / 60, 33.9, 157.8, 50.6,
                std::hypot(6.0, 6.8))
         << fix("2008-03-03T22:27:12Z", -(27 + 34.78658 / 60), 153 + 6.02015 / 60, unknown, unknown,
                45.3, std::hypot(197.4, 183.9));
-    // Four all-empty no-fix RMC; course empty while stationary; the last RMC has no GGA.
+    // Four all-empty no-fix RMC, course empty while stationary, and no GGA after the last RMC.
     QTest::newRow("gpsd_bt451") << "gpsd_bt451.log" << 13 << 0 << 4 << 0 << 7
                                 << fix("2009-12-09T15:25:05Z", 55 + 47.82113 / 60,
                                        23 + 34.14130 / 60, 0.253, unknown, 37.0, unknown)

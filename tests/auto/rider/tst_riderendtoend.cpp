@@ -357,8 +357,8 @@ void TestRiderEndToEnd::reconnectsMidRide()
                  QStringLiteral(OMW_SOURCE_DIR "/rider/demo/demo-ride.gpx")});
     QTRY_VERIFY_WITH_TIMEOUT(follower.positions.size() >= 5, 10'000);
 
-    // Restart the server on the same port. It forgets the ride; the rider's token adopts it
-    // again, and the follower rejoins the same topic.
+    // Restart the server on the same port. The ride is lost with it, but the rider's token
+    // adopts the name again, and the follower rejoins the same topic.
     const quint16 port = m_server->port();
     m_server->stop();
     const qsizetype beforeRestart = follower.positions.size();
