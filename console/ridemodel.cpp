@@ -15,6 +15,48 @@ QGeoCoordinate Ride::coordinate() const
     return hasFix() ? QGeoCoordinate(last.latitude, last.longitude) : QGeoCoordinate();
 }
 
+double Ride::speed(bool *derived) const
+{
+    if (derived) {
+        *derived = false;
+    }
+    if (last.hasSpeed() || trail.size() < 2) {
+        return last.speed;
+    }
+    const Position &from = trail.at(trail.size() - 2);
+    const Position &to = trail.constLast();
+    const qint64 elapsed = to.timestamp - from.timestamp;
+    if (elapsed <= 0) {
+        return Position::unknown;
+    }
+    if (derived) {
+        *derived = true;
+    }
+    return MapMath::distance(QGeoCoordinate(from.latitude, from.longitude),
+                             QGeoCoordinate(to.latitude, to.longitude))
+        / (double(elapsed) / 1000.0);
+}
+
+double Ride::heading(bool *derived) const
+{
+    if (derived) {
+        *derived = false;
+    }
+    if (last.hasHeading() || trail.size() < 2) {
+        return last.heading;
+    }
+    const QGeoCoordinate from(trail.at(trail.size() - 2).latitude,
+                              trail.at(trail.size() - 2).longitude);
+    const QGeoCoordinate to(trail.constLast().latitude, trail.constLast().longitude);
+    if (MapMath::distance(from, to) < minimumCourseDistance) {
+        return Position::unknown;
+    }
+    if (derived) {
+        *derived = true;
+    }
+    return MapMath::bearing(from, to);
+}
+
 RideModel::RideModel(QObject *parent)
     : QAbstractListModel(parent), m_now(QDateTime::currentMSecsSinceEpoch())
 {
@@ -39,8 +81,10 @@ QHash<int, QByteArray> RideModel::roleNames() const
         {CoordinateRole, "coordinate"},
         {HasFixRole, "hasFix"},
         {SpeedRole, "speed"},
+        {SpeedDerivedRole, "speedDerived"},
         {SpeedTextRole, "speedText"},
         {HeadingRole, "heading"},
+        {HeadingDerivedRole, "headingDerived"},
         {HeadingTextRole, "headingText"},
         {TimestampRole, "timestamp"},
         {LastUpdateTextRole, "lastUpdateText"},
@@ -105,26 +149,46 @@ QVariant RideModel::data(const QModelIndex &index, int role) const
         return stateAt(index.row());
     case StateTextRole:
         return stateName(stateAt(index.row()));
-    case MarkerRole:
+    case MarkerRole: {
         if (!ride.hasFix()) {
             return NoMarker;
         }
-        if (ride.last.hasSpeed() && ride.last.speed < stationarySpeed) {
+        const double speed = ride.speed();
+        if (!std::isnan(speed) && speed < stationarySpeed) {
             return StationaryMarker;
         }
-        return ride.last.hasHeading() ? HeadingMarker : UnknownHeadingMarker;
+        return std::isnan(ride.heading()) ? UnknownHeadingMarker : HeadingMarker;
+    }
     case CoordinateRole:
         return QVariant::fromValue(ride.coordinate());
     case HasFixRole:
         return ride.hasFix();
     case SpeedRole:
-        return ride.last.speed;
-    case SpeedTextRole:
-        return Units::formatSpeed(ride.last.speed, m_speedUnit);
+        return ride.speed();
+    case SpeedDerivedRole: {
+        bool derived = false;
+        ride.speed(&derived);
+        return derived;
+    }
+    case SpeedTextRole: {
+        bool derived = false;
+        const double speed = ride.speed(&derived);
+        const QString text = Units::formatSpeed(speed, m_speedUnit);
+        return derived ? QString(QStringLiteral("≈ ") + text) : text;
+    }
     case HeadingRole:
-        return ride.last.heading;
-    case HeadingTextRole:
-        return Units::formatHeading(ride.last.heading);
+        return ride.heading();
+    case HeadingDerivedRole: {
+        bool derived = false;
+        ride.heading(&derived);
+        return derived;
+    }
+    case HeadingTextRole: {
+        bool derived = false;
+        const double heading = ride.heading(&derived);
+        const QString text = Units::formatHeading(heading);
+        return derived ? QString(QStringLiteral("≈ ") + text) : text;
+    }
     case TimestampRole:
         return ride.last.timestamp;
     case LastUpdateTextRole:

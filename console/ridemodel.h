@@ -29,6 +29,15 @@ struct Ride
 
     bool hasFix() const { return !std::isnan(last.latitude) && !std::isnan(last.longitude); }
     QGeoCoordinate coordinate() const;
+    // The reported speed, else the speed between the last two trail points; NaN when neither
+    // is known. `derived` tells which one was returned.
+    double speed(bool *derived = nullptr) const;
+    // The reported heading, else the bearing from the second last trail point to the last one
+    // when they are at least minimumCourseDistance apart; NaN otherwise.
+    double heading(bool *derived = nullptr) const;
+
+    // Below this distance in metres, GPS noise makes a course from two points meaningless.
+    static constexpr double minimumCourseDistance = 10;
 };
 
 // The rides the console shows, fed by RideTracker (or by tests) through the apply*() calls with
@@ -55,6 +64,7 @@ public:
     Q_ENUM(State)
     // Which marker the map draws: an arrow turned to the heading, a dot for a stationary ride,
     // a ring with a question mark when it moves without a known heading, nothing without a fix.
+    // Speed and heading derived from the trail count as known.
     enum Marker { NoMarker, HeadingMarker, StationaryMarker, UnknownHeadingMarker };
     Q_ENUM(Marker)
     enum Role {
@@ -64,9 +74,11 @@ public:
         MarkerRole,
         CoordinateRole,
         HasFixRole,
-        SpeedRole, // m/s, NaN when unknown
-        SpeedTextRole,
-        HeadingRole, // degrees, NaN when unknown
+        SpeedRole, // m/s, NaN when unknown; derived from the trail when not reported
+        SpeedDerivedRole,
+        SpeedTextRole, // "≈ " in front when derived
+        HeadingRole, // degrees, NaN when unknown; derived from the trail when not reported
+        HeadingDerivedRole,
         HeadingTextRole,
         TimestampRole, // epoch ms of the last fix
         LastUpdateTextRole,

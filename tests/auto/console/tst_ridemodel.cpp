@@ -52,6 +52,8 @@ private Q_SLOTS:
     void staleBoundary();
     void markerKind_data();
     void markerKind();
+    void derivedFromTrail_data();
+    void derivedFromTrail();
     void speedUnits_data();
     void speedUnits();
     void ageText_data();
@@ -297,6 +299,68 @@ void tst_RideModel::markerKind()
     m_model->applyCoordinates(QStringLiteral("describe-canoe"),
                               point(48.0, 11.0, baseTime, speed, heading));
     QCOMPARE(m_model->index(0).data(RideModel::MarkerRole).toInt(), marker);
+}
+
+void tst_RideModel::derivedFromTrail_data()
+{
+    QTest::addColumn<double>("latitudeStep"); // degrees north between the two fixes
+    QTest::addColumn<double>("longitudeStep"); // degrees east
+    QTest::addColumn<qint64>("elapsed"); // ms between the two fixes
+    QTest::addColumn<int>("marker");
+    QTest::addColumn<QString>("speedText");
+    QTest::addColumn<QString>("headingText");
+
+    // 0.001° of latitude is 111.2 m: 11.1 m/s over 10 s.
+    QTest::newRow("north") << 0.001 << 0.0 << qint64(10000) << int(RideModel::HeadingMarker)
+                           << "≈ 40 km/h"
+                           << "≈ N 0°";
+    // On the equator 0.001° of longitude is 111.2 m too.
+    QTest::newRow("east") << 0.0 << 0.001 << qint64(10000) << int(RideModel::HeadingMarker)
+                          << "≈ 40 km/h"
+                          << "≈ E 90°";
+    // 0.0001° is 11.1 m, just over the 10 m needed for a course.
+    QTest::newRow("just far enough")
+        << 0.0001 << 0.0 << qint64(10000) << int(RideModel::HeadingMarker) << "≈ 4 km/h"
+        << "≈ N 0°";
+    // 0.00008° is 8.9 m: too close for a course, still moving.
+    QTest::newRow("too close for a course")
+        << 0.00008 << 0.0 << qint64(5000) << int(RideModel::UnknownHeadingMarker) << "≈ 6 km/h"
+        << "–";
+    QTest::newRow("slow is stationary")
+        << 0.00001 << 0.0 << qint64(10000) << int(RideModel::StationaryMarker) << "≈ 0 km/h"
+        << "–";
+    QTest::newRow("same timestamp")
+        << 0.001 << 0.0 << qint64(0) << int(RideModel::HeadingMarker) << "–"
+        << "≈ N 0°";
+}
+
+void tst_RideModel::derivedFromTrail()
+{
+    QFETCH(double, latitudeStep);
+    QFETCH(double, longitudeStep);
+    QFETCH(qint64, elapsed);
+    QFETCH(int, marker);
+    QFETCH(QString, speedText);
+    QFETCH(QString, headingText);
+
+    // Browsers send neither speed nor heading: both come from the last two fixes.
+    const QString slug = QStringLiteral("describe-canoe");
+    m_model->applyCoordinates(slug,
+                              point(0.0, 10.0, baseTime - elapsed, QJsonValue(), QJsonValue()));
+    m_model->applyCoordinates(
+        slug, point(latitudeStep, 10.0 + longitudeStep, baseTime, QJsonValue(), QJsonValue()));
+    const QModelIndex index = m_model->index(0);
+    QCOMPARE(index.data(RideModel::MarkerRole).toInt(), marker);
+    QCOMPARE(index.data(RideModel::SpeedTextRole).toString(), speedText);
+    QCOMPARE(index.data(RideModel::HeadingTextRole).toString(), headingText);
+    QCOMPARE(index.data(RideModel::HeadingDerivedRole).toBool(),
+             headingText != QStringLiteral("–"));
+    QCOMPARE(index.data(RideModel::SpeedDerivedRole).toBool(), speedText != QStringLiteral("–"));
+    // Reported values always win over derived ones.
+    m_model->applyCoordinates(slug, point(2 * latitudeStep, 10.0, baseTime + 1000, 3.0, 200.0));
+    QCOMPARE(index.data(RideModel::HeadingTextRole).toString(), QStringLiteral("S 200°"));
+    QCOMPARE(index.data(RideModel::SpeedTextRole).toString(), QStringLiteral("11 km/h"));
+    QCOMPARE(index.data(RideModel::HeadingDerivedRole).toBool(), false);
 }
 
 void tst_RideModel::speedUnits_data()
