@@ -655,9 +655,10 @@ void tst_Limits::slowFollowerDisconnected()
     slow.write(maskedTextFrame(R"(["1","1","following:)" + slug.toUtf8() + R"(","phx_join",{}])"));
     QTRY_COMPARE(m_server->sessions()->followerCount(slug), 2);
 
-    // Points until their broadcasts overflow the kernel's socket buffers (up to a few MB on
-    // loopback) and then the queue limit. The server and the clients share this thread, so the
-    // points go in batches that the other follower reads in full before the next: it stays well
+    // Points until their broadcasts overflow the kernel's socket buffers and then the queue
+    // limit. Linux lets a send buffer grow to net.ipv4.tcp_wmem's maximum (4 MB by default), so
+    // this takes up to 60,000 points. The server and the clients share this thread, so the
+    // points go in batches that the other follower reads in full before the next. It stays well
     // under the limit, and receives every point in order.
     constexpr int maxPoints = 60'000;
     constexpr int batch = 100;
