@@ -2,6 +2,7 @@
 
 #include "consolecontroller.h"
 
+#include <QCoreApplication>
 #include <QDirIterator>
 #include <QEventLoop>
 #include <QFile>
@@ -55,7 +56,14 @@ int runSelfTest(QQmlEngine &engine, ConsoleController *controller)
             : QByteArrayLiteral("import Omw.Console\n") + typeName.toUtf8()
                 + QByteArrayLiteral(" {}\n");
         QQmlComponent component(&engine);
-        component.setData(document, QUrl(QStringLiteral("selftest:") + typeName));
+        // A local URL keeps compilation synchronous; a custom scheme would make it
+        // asynchronous, and the component would go away while the loader thread uses it.
+        component.setData(
+            document,
+            QUrl(QStringLiteral("qrc:/omw-self-test/") + typeName + QStringLiteral(".qml")));
+        while (component.isLoading()) {
+            QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
+        }
         if (component.isError()) {
             for (const QQmlError &error : component.errors()) {
                 failures.append(error.toString());
