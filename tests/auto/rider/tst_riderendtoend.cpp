@@ -362,6 +362,10 @@ void TestRiderEndToEnd::reconnectsMidRide()
     const quint16 port = m_server->port();
     m_server->stop();
     const qsizetype beforeRestart = follower.positions.size();
+    QTRY_VERIFY_WITH_TIMEOUT(rider.standardError().contains(QLatin1String("connection lost")),
+                             10'000);
+    // The outage itself: at speed-up 10 the rider has about 10 fixes it cannot send.
+    QTest::qWait(1000);
     QVERIFY2(m_server->start(port), qPrintable(m_server->errorString()));
     QTRY_VERIFY_WITH_TIMEOUT(rider.standardError().contains(
                                  QStringLiteral("reconnected; the ride %1 goes on").arg(ride.slug)),
