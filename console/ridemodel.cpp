@@ -464,7 +464,7 @@ bool RideModel::applyCoordinates(const QString &slug, const QJsonObject &payload
         appendPoint(ride, position);
     }
     ride.last = position;
-    // A point means the rider is connected, whatever was said before.
+    // A point means the rider is connected, whatever the last event reported.
     ride.serverState = Ride::ServerState::Live;
     ride.offlineSince = 0;
     emitRowChanged(row);

@@ -30,10 +30,11 @@ struct Ride
     bool hasFix() const { return !std::isnan(last.latitude) && !std::isnan(last.longitude); }
     QGeoCoordinate coordinate() const;
     // The reported speed, else the speed between the last two trail points; NaN when neither
-    // is known. `derived` tells which one was returned.
+    // is known. `derived` is set to true for the derived speed.
     double speed(bool *derived = nullptr) const;
     // The reported heading, else the bearing from the second last trail point to the last one
-    // when they are at least minimumCourseDistance apart; NaN otherwise.
+    // when they are at least minimumCourseDistance apart; NaN otherwise. `derived` is set to
+    // true for the derived heading.
     double heading(bool *derived = nullptr) const;
 
     // Below this distance in metres, GPS noise makes a course from two points meaningless.
@@ -62,7 +63,7 @@ public:
     // last fix is older than `staleAfter` seconds.
     enum State { Waiting, Live, Stale, Offline, Ended };
     Q_ENUM(State)
-    // Which marker the map draws: an arrow turned to the heading, a dot for a stationary ride,
+    // The marker the map draws: an arrow turned to the heading, a dot for a stationary ride,
     // a ring with a question mark when it moves without a known heading, nothing without a fix.
     // Speed and heading derived from the trail count as known.
     enum Marker { NoMarker, HeadingMarker, StationaryMarker, UnknownHeadingMarker };
