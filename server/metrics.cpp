@@ -7,6 +7,11 @@
 
 #include <unistd.h>
 
+#include <atomic>
+
+// QtCore's table of debugging hooks (qhooks_p.h, not installed with the public headers).
+extern Q_CORE_EXPORT quintptr qtHookData[];
+
 namespace Omw {
 
 QString channelKindName(Metrics::ChannelKind kind)
@@ -70,12 +75,58 @@ qint64 residentMemoryBytes()
     return fields.size() > 1 ? fields.at(1).toLongLong() * sysconf(_SC_PAGESIZE) : -1;
 }
 
+// Live QObjects, counted through the add and remove hooks that QtCore exports for debugging
+// tools (qtHookData, indices 3 and 4 in Qt 6; the layout is private API and versioned by
+// qtHookData[0]). The hooks are installed when this file's static objects are initialised, before
+// main(), so the count misses only objects created earlier, of which there are none in
+// omw-server. It lets leak tests compare the number before and after a load.
+class QObjectCounter
+{
+public:
+    QObjectCounter()
+    {
+        s_previousAdd = reinterpret_cast<Callback>(qtHookData[addQObjectHook]);
+        s_previousRemove = reinterpret_cast<Callback>(qtHookData[removeQObjectHook]);
+        qtHookData[addQObjectHook] = reinterpret_cast<quintptr>(&QObjectCounter::added);
+        qtHookData[removeQObjectHook] = reinterpret_cast<quintptr>(&QObjectCounter::removed);
+    }
+    static qint64 count() { return s_count.load(std::memory_order_relaxed); }
+
+private:
+    using Callback = void (*)(QObject *);
+    static constexpr int addQObjectHook = 3;
+    static constexpr int removeQObjectHook = 4;
+
+    static void added(QObject *object)
+    {
+        s_count.fetch_add(1, std::memory_order_relaxed);
+        if (s_previousAdd) {
+            s_previousAdd(object);
+        }
+    }
+    static void removed(QObject *object)
+    {
+        s_count.fetch_sub(1, std::memory_order_relaxed);
+        if (s_previousRemove) {
+            s_previousRemove(object);
+        }
+    }
+
+    static inline std::atomic<qint64> s_count {0};
+    static inline Callback s_previousAdd = nullptr;
+    static inline Callback s_previousRemove = nullptr;
+};
+
+const QObjectCounter qobjectCounter;
+
 } // namespace
 
 QByteArray Metrics::toPrometheus(const SessionManager &sessions) const
 {
     PrometheusWriter out;
     out.metric("omw_connections", "gauge", "Open WebSocket connections.", double(connections));
+    out.metric("omw_qobjects", "gauge", "Live QObjects in the server process.",
+               double(QObjectCounter::count()));
     out.metric("omw_connections_accepted_total", "counter",
                "WebSocket connections accepted since the start.", double(connectionsAccepted));
     out.metric("omw_connections_rejected_total", "counter",
@@ -140,6 +191,10 @@ QByteArray Metrics::toPrometheus(const SessionManager &sessions) const
     out.metric("omw_http_requests_total", "counter", "Plain HTTP requests (not upgrades).",
                double(httpRequests));
 
+    out.metric("omw_accept_errors_total", "counter",
+               "Failures to accept a connection, such as running out of file descriptors; "
+               "each pauses accepting for 0.2 s.",
+               double(acceptErrors));
     out.metric("omw_process_resident_memory_bytes", "gauge", "Resident memory of the server.",
                double(residentMemoryBytes()));
     out.metric("omw_process_open_fds", "gauge", "Open file descriptors of the server.",

@@ -34,6 +34,7 @@ struct Metrics
     quint64 followJoinsRateLimited = 0;
     quint64 messagesRateLimited = 0;
     quint64 httpRequests = 0;
+    quint64 acceptErrors = 0; // accept() failures, such as running out of file descriptors
 
     std::array<qint64, ChannelKindCount> channels {}; // joined channels right now, by kind
     qint64 connections = 0; // open WebSocket connections right now

@@ -29,6 +29,10 @@ QtWebSocketTransport::QtWebSocketTransport(QWebSocket *socket, qint64 maxMessage
             m_handler->controlFrameReceived();
         }
     });
+    // QWebSocket emits aboutToClose when it sends a close frame, which it also does in answer to
+    // the peer's. Without one, the TCP connection just dropped.
+    QObject::connect(m_socket, &QWebSocket::aboutToClose, m_socket,
+                     [this] { m_closeHandshake = true; });
     // Queued, so that the handler is never called from inside a send, a close or an abort.
     QObject::connect(
         m_socket, &QWebSocket::disconnected, m_socket,
@@ -73,7 +77,10 @@ void QtWebSocketTransport::abort()
 
 int QtWebSocketTransport::closeCode() const
 {
-    return int(m_socket->closeCode());
+    // QWebSocket (Qt 6.4) reports 1000 for a connection that dropped without a close frame.
+    // RFC 6455 names that case 1006, and the plain transport reports it so.
+    return m_closeHandshake ? int(m_socket->closeCode())
+                            : int(QWebSocketProtocol::CloseCodeAbnormalDisconnection);
 }
 
 QString QtWebSocketTransport::closeReason() const

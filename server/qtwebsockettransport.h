@@ -25,6 +25,7 @@ public:
 
 private:
     QWebSocket *m_socket;
+    bool m_closeHandshake = false; // a close frame was sent, by close() or in answer to the peer's
 };
 
 } // namespace Omw

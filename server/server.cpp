@@ -104,6 +104,9 @@ Server::Server(const ServerConfig &config, QObject *parent)
 Server::~Server()
 {
     close();
+    if (m_spareDescriptor >= 0) {
+        ::close(m_spareDescriptor);
+    }
     const QList<EpollSocket *> pending = m_plainPending.keys();
     m_plainPending.clear();
     qDeleteAll(pending);
@@ -173,6 +176,9 @@ bool Server::setUpTls()
 
 bool Server::listen()
 {
+    if (m_spareDescriptor < 0) {
+        m_spareDescriptor = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
     if (!m_dispatcher.isValid()) {
         m_errorString
             = QStringLiteral("cannot create an epoll set: %1").arg(m_dispatcher.errorString());
@@ -189,6 +195,7 @@ bool Server::listen()
     // The default backlog of 50 drops connections under a burst of reconnecting clients.
     m_tcpServer->setListenBacklogSize(4096);
     m_tcpServer->setMaxPendingConnections(4096);
+    connect(m_tcpServer, &QTcpServer::acceptError, this, &Server::onAcceptError);
     if (!m_tcpServer->listen(m_config.bind, m_config.port)) {
         m_errorString = QStringLiteral("cannot listen on %1 port %2: %3")
                             .arg(m_config.bind.toString())
@@ -259,6 +266,57 @@ QUrl Server::socketUrl() const
     url.setPort(serverPort());
     url.setPath(QStringLiteral("/socket"));
     return url;
+}
+
+void Server::onAcceptError(QAbstractSocket::SocketError error)
+{
+    if (!m_tcpServer) {
+        return;
+    }
+    ++m_metrics.acceptErrors;
+    const bool outOfFiles = error == QAbstractSocket::SocketResourceError;
+    if (m_acceptErrorsSinceLog++ == 0) {
+        qCWarning(lcServer).noquote()
+            << "accepting connections failed:" << m_tcpServer->errorString()
+            << (outOfFiles ? "(raise the open-file limit, ulimit -n, or lower "
+                             "--max-connections); waiting clients get HTTP 503"
+                           : "");
+    }
+    if (outOfFiles && !m_tls) {
+        rejectWaitingWithSpareDescriptor();
+    }
+    // The listening socket stays readable while accept() fails, so retrying at once would
+    // spin: pause, and try again when connections may have closed.
+    m_tcpServer->pauseAccepting();
+    QTimer::singleShot(200, this, [this] {
+        if (m_tcpServer) {
+            m_tcpServer->resumeAccepting();
+        }
+    });
+}
+
+void Server::rejectWaitingWithSpareDescriptor()
+{
+    // One descriptor is kept in reserve, so that clients waiting in the backlog while the
+    // process is out of descriptors get an answer instead of a hang.
+    const QByteArray response = httpJsonError(
+        503, QStringLiteral("the server is out of file descriptors; try again later"));
+    for (int rejected = 0; m_spareDescriptor >= 0 && rejected < 1000; ++rejected) {
+        ::close(m_spareDescriptor);
+        m_spareDescriptor = -1;
+        const int fd = ::accept4(int(m_tcpServer->socketDescriptor()), nullptr, nullptr,
+                                 SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            [[maybe_unused]] const ssize_t sent = ::send(
+                fd, response.constData(), size_t(response.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
+            ::close(fd);
+            ++m_metrics.connectionsRejected;
+        }
+        m_spareDescriptor = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            break;
+        }
+    }
 }
 
 bool Server::isAtConnectionLimit() const
@@ -571,6 +629,12 @@ QByteArray Server::healthJson() const
 void Server::sweep()
 {
     const qint64 now = monotonicNow();
+    if (m_acceptErrorsSinceLog > 1) {
+        qCWarning(lcServer).noquote()
+            << "accepting connections failed" << m_acceptErrorsSinceLog - 1
+            << "more times since the last report";
+    }
+    m_acceptErrorsSinceLog = 0;
     for (auto it = m_plainPending.cbegin(); it != m_plainPending.cend(); ++it) {
         if (now - it.value() > requestHeadTimeout) {
             qCInfo(lcHttp).noquote()

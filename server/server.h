@@ -5,6 +5,7 @@
 #include "metrics.h"
 #include "serverconfig.h"
 
+#include <QAbstractSocket>
 #include <QElapsedTimer>
 #include <QHash>
 #include <QObject>
@@ -63,6 +64,8 @@ Q_SIGNALS:
 
 private:
     bool setUpTls();
+    void onAcceptError(QAbstractSocket::SocketError error);
+    void rejectWaitingWithSpareDescriptor();
     // Plain connections.
     void acceptPlain(qintptr fd);
     void requestHeadReceived(EpollSocket *socket, const HttpRequestHead &head) override;
@@ -97,6 +100,8 @@ private:
     QHash<QString, QHostAddress> m_forwardedAddresses; // "address/port" to client, while upgrading
     QSet<Connection *> m_connections;
     quint64 m_nextConnectionId = 1;
+    int m_acceptErrorsSinceLog = 0; // logged once, then counted until the next sweep
+    int m_spareDescriptor = -1; // /dev/null, closed to accept and reject when out of files
     QString m_errorString;
     QElapsedTimer m_uptime;
     QTimer m_sweepTimer;
