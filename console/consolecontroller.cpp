@@ -92,6 +92,12 @@ bool ConsoleController::createTileSource(const QString &spec, QString *errorStri
     if (!source) {
         return false;
     }
+    // An MBTiles file that cannot be opened fails at once, not tile by tile.
+    if (source->error() == TileSource::OpenError) {
+        *errorString = source->errorString();
+        delete source;
+        return false;
+    }
     if (m_tileSource) {
         m_tileSource->deleteLater();
     }

@@ -7,8 +7,9 @@
 
 namespace Omw {
 
-// What the command line asks of omw-console. Values given here override the saved settings for
-// this run only; the settings are not changed by them.
+// The command-line options of omw-console. Values given here override the saved settings for
+// this run only. Rides given with --follow are followed in addition to the saved ones, and join
+// the saved list when the dispatcher next follows or removes a ride.
 struct ConsoleOptions
 {
     std::optional<QString> serverUrl; // --server

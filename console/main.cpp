@@ -20,14 +20,22 @@ Q_IMPORT_QML_PLUGIN(Omw_ConsolePlugin)
 
 int main(int argc, char *argv[])
 {
-    // --self-test and --screenshot need no display.
+    // --self-test and --screenshot need no display. Without any display the application starts
+    // offscreen as well, so that option errors are reported before the missing display is.
+    bool windowless = false;
     for (int i = 1; i < argc; ++i) {
         const QByteArray argument(argv[i]);
-        if ((argument == "--self-test" || argument.startsWith("--screenshot"))
-            && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) {
-            qputenv("QT_QPA_PLATFORM", "offscreen");
+        if (argument == "--self-test" || argument.startsWith("--screenshot")) {
+            windowless = true;
         }
     }
+    const bool platformChosen = !qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM");
+    const bool noDisplay
+        = qEnvironmentVariableIsEmpty("DISPLAY") && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY");
+    if (!platformChosen && (windowless || noDisplay)) {
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+    }
+    const bool missingDisplay = !platformChosen && noDisplay && !windowless;
     QGuiApplication app(argc, argv);
     QGuiApplication::setOrganizationName(QStringLiteral("Omw"));
     QGuiApplication::setApplicationName(QStringLiteral("omw-console"));
@@ -55,6 +63,13 @@ int main(int argc, char *argv[])
     QString errorString;
     if (!controller.initialize(&errorString)) {
         std::fprintf(stderr, "omw-console: %s\n", qUtf8Printable(errorString));
+        return 2;
+    }
+    if (missingDisplay) {
+        std::fprintf(stderr,
+                     "omw-console: no display found (neither DISPLAY nor WAYLAND_DISPLAY "
+                     "is set); run it in a desktop session, under xvfb-run, or with "
+                     "--screenshot FILE\n");
         return 2;
     }
 
