@@ -768,6 +768,21 @@ void tst_Limits::tlsWebSocket()
     socket.sendTextMessage(QStringLiteral(R"([null,"2","phoenix","heartbeat",{}])"));
     QTRY_COMPARE(frames.size(), 2);
     QCOMPARE(m_server->connectionCount(), 1);
+
+    // A TLS connection closed with a handshake counts under its code, and one dropped without
+    // a close frame as 1006, as a plain one does.
+    QWebSocket closing;
+    connect(&closing, &QWebSocket::sslErrors, &closing,
+            [&closing](const QList<QSslError> &) { closing.ignoreSslErrors(); });
+    QSignalSpy closingConnected(&closing, &QWebSocket::connected);
+    closing.open(socket.requestUrl());
+    QVERIFY(closingConnected.wait(10000));
+    QTRY_COMPARE(m_server->connectionCount(), 2);
+    closing.close(QWebSocketProtocol::CloseCodeGoingAway);
+    QTRY_COMPARE(m_server->connectionCount(), 1);
+    socket.abort();
+    QTRY_COMPARE(m_server->connectionCount(), 0);
+    QCOMPARE(m_server->metrics().closesByCode, (QMap<int, quint64> {{1001, 1}, {1006, 1}}));
 }
 
 void tst_Limits::tlsMissingFiles()
