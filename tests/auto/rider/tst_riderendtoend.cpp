@@ -151,6 +151,7 @@ private Q_SLOTS:
     void interruptLeavesChannel();
     void rejectionsReportedOnce();
     void reconnectsMidRide();
+    void wrongTokenFails();
     void unreadableFileFails();
 
 private:
@@ -385,6 +386,25 @@ void TestRiderEndToEnd::reconnectsMidRide()
     QCOMPARE(accepted + notSent, 241);
     QVERIFY2(notSent > 0, "the outage should have cost some fixes");
     QVERIFY(accepted > 0);
+}
+
+void TestRiderEndToEnd::wrongTokenFails()
+{
+    Socket owner(m_server->socketUrl());
+    const Ride ride = createRide(&owner);
+    QVERIFY(!ride.token.isEmpty());
+    RiderProcess rider;
+    rider.start({QStringLiteral("--server"), m_server->socketUrl().toString(),
+                 QStringLiteral("--slug"), ride.slug, QStringLiteral("--token"),
+                 QStringLiteral("not-the-token"),
+                 QStringLiteral(OMW_SOURCE_DIR "/rider/demo/demo-ride.gpx")});
+    QVERIFY(rider.waitForExit(10'000));
+    QCOMPARE(rider.process.exitCode(), 1);
+    const QString expected
+        = QStringLiteral("error: the server rejected the join of tracking:%1 (unauthorized)")
+              .arg(ride.slug);
+    QVERIFY2(rider.standardError().contains(expected), qPrintable(rider.standardError()));
+    QVERIFY(!rider.standardOutput().contains(QLatin1String("omw-console --follow")));
 }
 
 void TestRiderEndToEnd::unreadableFileFails()
