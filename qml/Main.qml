@@ -12,6 +12,11 @@ ApplicationWindow {
 
     // Whether the map keeps the selected ride in its centre; a hand-made map move ends it.
     property bool followSelected: true
+    // Counts ride updates, so that the label layout is redone when rides move.
+    property int rideRevision: 0
+    // Label offsets by mnemonic, so that labels of nearby rides do not cover each other.
+    readonly property var labelOffsets: root.layoutLabels(map.center, map.zoom, map.width,
+                                                          map.height, root.rideRevision)
     readonly property RideModel rides: root.controller.rides
     readonly property RideTracker tracker: root.controller.tracker
 
@@ -26,6 +31,40 @@ ApplicationWindow {
         if (map.zoom < 13)
             map.zoom = 15
         root.centerOnSelected()
+    }
+    // Places each label right of its marker, or below, above or left of it when that spot is
+    // taken; the selected ride is placed first. Label sizes are estimates from the mnemonic.
+    function layoutLabels(center: var, zoom: real, width: real, height: real, revision: int): var {
+        const selected = root.rides.selectedSlug
+        const slugs = root.rides.slugs().sort((a, b) => (b === selected) - (a === selected))
+        const placed = []
+        const offsets = {}
+        for (const slug of slugs) {
+            const coordinate = root.rides.coordinateOf(slug)
+            if (!coordinate.isValid)
+                continue
+            const point = WebMercator.toView(coordinate, center, zoom, width, height)
+            const labelWidth = slug.length * 8 + 20
+            const candidates = [Qt.point(0, 0), Qt.point(0, 34), Qt.point(0, -34),
+                                Qt.point(-labelWidth - 34, 0)]
+            // When every spot is taken the label stays right of its marker.
+            let chosen = candidates[0]
+            for (const candidate of candidates) {
+                const rect = Qt.rect(point.x + 17 + candidate.x, point.y - 18 + candidate.y,
+                                     labelWidth, 36)
+                const free = placed.every((other) => rect.x + rect.width <= other.x
+                                          || other.x + other.width <= rect.x
+                                          || rect.y + rect.height <= other.y
+                                          || other.y + other.height <= rect.y)
+                if (free) {
+                    chosen = candidate
+                    break
+                }
+            }
+            placed.push(Qt.rect(point.x + 17 + chosen.x, point.y - 18 + chosen.y, labelWidth, 36))
+            offsets[slug] = chosen
+        }
+        return offsets
     }
     function fitAll() {
         root.followSelected = false
@@ -59,6 +98,7 @@ ApplicationWindow {
                 root.selectRide(slug)
         }
         function onTrailsChanged() {
+            root.rideRevision += 1
             if (root.followSelected)
                 root.centerOnSelected()
         }
@@ -95,6 +135,7 @@ ApplicationWindow {
                     objectName: "label:" + label.slug
                     iconVisible: false
                     position: map.toView(label.coordinate) // qmllint disable unqualified
+                    labelOffset: root.labelOffsets[label.slug] ?? Qt.point(0, 0) // qmllint disable unqualified
                 }
             }
             Repeater {

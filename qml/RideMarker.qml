@@ -21,6 +21,8 @@ Item {
     // The console draws icons and labels in two layers, so that no label hides a marker.
     property bool iconVisible: true
     property bool labelVisible: true
+    // Where the label goes, relative to its place right of the marker.
+    property point labelOffset: Qt.point(0, 0)
     readonly property color color: Theme.stateColor(root.rideState)
     readonly property bool dimmed: root.rideState === RideModel.Ended
 
@@ -111,8 +113,8 @@ Item {
     Rectangle {
         id: label
         objectName: "markerLabel"
-        x: root.width + 2
-        y: (root.height - height) / 2
+        x: root.width + 2 + root.labelOffset.x
+        y: (root.height - height) / 2 + root.labelOffset.y
         width: labelColumn.implicitWidth + 14
         height: labelColumn.implicitHeight + 8
         radius: 4
