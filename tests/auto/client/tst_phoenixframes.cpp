@@ -63,6 +63,7 @@ void TestPhoenixFrames::init()
     m_frames.clear();
     connect(m_server.get(), &QWebSocketServer::newConnection, this, [this] {
         m_peer = m_server->nextPendingConnection();
+        m_peer->setParent(m_server.get()); // the server does not own its connections
         m_requestUrl = m_peer->requestUrl();
         connect(m_peer, &QWebSocket::textMessageReceived, this,
                 [this](const QString &message) { m_frames.append(message); });
