@@ -79,7 +79,7 @@ public:
     static constexpr int defaultReconnectMaxDelay = 30'000;
 
     // `endpoint` is the socket URL as Phoenix clients are configured with it,
-    // `ws[s]://host:port/socket`; `/websocket?vsn=2.0.0` is appended when connecting.
+    // `ws[s]://host:port/socket`. Connecting appends `/websocket?vsn=2.0.0`.
     explicit Socket(const QUrl &endpoint, QObject *parent = nullptr);
     ~Socket() override;
 
@@ -108,8 +108,8 @@ public:
     // Number of consecutive failed or lost connections since the last successful one.
     int reconnectAttempt() const { return m_reconnectAttempt; }
 
-    // A source of uniform random numbers in [0, 1) for the reconnect jitter. The default uses
-    // QRandomGenerator::global(); tests inject a fixed or seeded source.
+    // A source of uniform random numbers in [0, 1) for the reconnect jitter. The default is
+    // QRandomGenerator::global(), and tests inject a fixed or seeded source.
     using RandomSource = std::function<double()>;
     void setRandomSource(RandomSource source);
     // The delay before reconnect attempt `attempt` (1 for the first), in milliseconds, drawn
