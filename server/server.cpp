@@ -667,6 +667,10 @@ void Server::sweep()
                 << "connection " << connection->id() << " sent nothing for "
                 << m_config.idleTimeout / 1000.0 << " s, closing";
             connection->close(QWebSocketProtocol::CloseCodeNormal, QStringLiteral("idle timeout"));
+            // A peer silent for the whole idle timeout is presumed gone and would not answer the
+            // close either, so the connection drops now and its rider goes offline at once
+            // instead of after the close timeout. A live peer still gets the close frame first.
+            connection->abort();
         }
     }
 }
