@@ -12,11 +12,13 @@ ApplicationWindow {
 
     // Whether the map keeps the selected ride in its centre; a hand-made map move ends it.
     property bool followSelected: true
-    // Counts ride updates, so that the label layout is redone when rides move.
+    // Counts ride updates. With the ride count it makes the label layout follow moves,
+    // additions and removals.
     property int rideRevision: 0
     // Label offsets by mnemonic, so that labels of nearby rides do not cover each other.
     readonly property var labelOffsets: root.layoutLabels(map.center, map.zoom, map.width,
-                                                          map.height, root.rideRevision)
+                                                          map.height,
+                                                          root.rideRevision + root.rides.count)
     readonly property RideModel rides: root.controller.rides
     readonly property RideTracker tracker: root.controller.tracker
 
