@@ -205,7 +205,7 @@ void Connection::handleJoin(const Message &message)
     if ((kind == Kind::Tracking || kind == Kind::Following) && !isValidSlug(slug)) {
         replyError(message, QStringLiteral("invalid_slug"),
                    QStringLiteral("ride name \"%1\" is invalid: expected 1 to 64 letters, digits, "
-                                  "'_' or '-', such as \"brave-otter\"")
+                                  "'_' or '-', not starting with '-', such as \"brave-otter\"")
                        .arg(slug.left(80)));
         return;
     }

@@ -28,6 +28,16 @@ public:
         return true;
     }
 
+    // Whether a token is available at `now`, without taking it.
+    bool canTake(qint64 now, double rate, double burst) const
+    {
+        if (m_lastRefill == 0) {
+            return burst >= 1.0;
+        }
+        const qint64 elapsed = now > m_lastRefill ? now - m_lastRefill : 0;
+        return std::min(burst, m_tokens + elapsed * rate / 1000.0) >= 1.0;
+    }
+
     // Whether the bucket would be full again at `now`, so that forgetting it changes nothing.
     bool isFull(qint64 now, double rate, double burst) const
     {

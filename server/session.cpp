@@ -70,11 +70,14 @@ QString Session::stateName() const
     return QString();
 }
 
-QJsonObject Session::snapshot() const
+QJsonObject Session::snapshot(int trailLength) const
 {
     QJsonArray trail;
-    for (const Position &position : m_trail) {
-        trail.append(position.toBroadcastPayload(m_slug));
+    const size_t skipped = trailLength < 0 || size_t(trailLength) >= m_trail.size()
+        ? 0
+        : m_trail.size() - size_t(trailLength);
+    for (auto it = m_trail.cbegin() + qsizetype(skipped); it != m_trail.cend(); ++it) {
+        trail.append(it->toBroadcastPayload(m_slug));
     }
     return QJsonObject {
         {QStringLiteral("slug"), m_slug},

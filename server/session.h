@@ -57,8 +57,9 @@ public:
     const QJsonObject &lastPayload() const { return m_lastPayload; }
     const std::deque<Position> &trail() const { return m_trail; }
 
-    // The follower join reply: {"slug", "state", "last", "trail"}.
-    QJsonObject snapshot() const;
+    // The follower join reply: {"slug", "state", "last", "trail"}, with at most `trailLength`
+    // of the newest trail positions (all of them when negative).
+    QJsonObject snapshot(int trailLength = -1) const;
 
     // Makes `rider` the ride's rider. A ride that was offline goes live again.
     void attachRider(Connection *rider);

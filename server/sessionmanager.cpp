@@ -332,21 +332,26 @@ Rejection SessionManager::addPosition(Session *session, const Position &position
 
 Refusal SessionManager::addFollower(const QString &slug, Connection *follower)
 {
+    // Joins of names that are not live take from the address's allowance; joins of live rides
+    // do not, so a crowd following a ride is not turned away. Once the allowance is used up,
+    // every follow join of the address is rejected, live rides included: if live rides still
+    // got through, the answer would tell a guesser which names are live.
     const Session *session = m_sessions.value(slug);
-    if (!session || session->state() != Session::State::Live) {
-        // Rides that are not live are where enumeration of names would find something.
-        TokenBucket &bucket = m_followJoinBuckets[follower->peerAddress()];
-        if (!bucket.tryTake(m_clock.elapsed() + 1, m_config.followJoinRate,
-                            m_config.followJoinBurst)) {
-            ++m_metrics->followJoinsRateLimited;
-            qCWarning(lcSession).nospace().noquote()
-                << "follow join of " << slug << " from " << follower->peerAddress().toString()
-                << " (connection " << follower->id() << ") rate limited";
-            return refuse(QStringLiteral("rate_limited"),
-                          QStringLiteral("too many follow joins of rides that are not live from "
-                                         "this address; at most %1 per second: try again later")
-                              .arg(m_config.followJoinRate));
-        }
+    const bool live = session && session->state() == Session::State::Live;
+    TokenBucket &bucket = m_followJoinBuckets[follower->peerAddress()];
+    const qint64 now = m_clock.elapsed() + 1;
+    const bool allowed = live
+        ? bucket.canTake(now, m_config.followJoinRate, m_config.followJoinBurst)
+        : bucket.tryTake(now, m_config.followJoinRate, m_config.followJoinBurst);
+    if (!allowed) {
+        ++m_metrics->followJoinsRateLimited;
+        qCWarning(lcSession).nospace().noquote()
+            << "follow join of " << slug << " from " << follower->peerAddress().toString()
+            << " (connection " << follower->id() << ") rate limited";
+        return refuse(QStringLiteral("rate_limited"),
+                      QStringLiteral("too many follow joins of rides that are not live from "
+                                     "this address; at most %1 per second: try again later")
+                          .arg(m_config.followJoinRate));
     }
     std::vector<Connection *> &followers = m_followers[slug];
     if (int(followers.size()) >= m_config.maxFollowers) {
@@ -422,7 +427,7 @@ QJsonObject SessionManager::dispatchSnapshot() const
 {
     QJsonArray rides;
     for (const Session *session : m_sessions) {
-        rides.append(session->snapshot());
+        rides.append(session->snapshot(dispatchTrailLength));
     }
     return QJsonObject {{QStringLiteral("rides"), rides}};
 }

@@ -74,7 +74,9 @@ public:
     void removeFollower(const QString &slug, Connection *follower);
     QJsonObject followerSnapshot(const QString &slug) const;
 
-    // Dispatch.
+    // Dispatch. Its join snapshot carries at most this many trail positions per ride, so that it
+    // stays a reasonable frame with thousands of rides; a ride's follow join has its full trail.
+    static constexpr int dispatchTrailLength = 20;
     bool isDispatchEnabled() const { return !m_dispatchTokenHash.isEmpty(); }
     bool checkDispatchToken(const QString &token) const;
     void addDispatcher(Connection *dispatcher);

@@ -26,7 +26,7 @@ bool Position::sameFixAs(const Position &other) const
     return latitude == other.latitude && longitude == other.longitude
         && sameValue(speed, other.speed) && sameValue(heading, other.heading)
         && sameValue(accuracy, other.accuracy) && sameValue(altitude, other.altitude)
-        && timestamp == other.timestamp;
+        && (timestamp == other.timestamp || (!deviceTimestamp && !other.deviceTimestamp));
 }
 
 QJsonObject Position::toBroadcastPayload(const QString &slug) const

@@ -23,6 +23,7 @@ struct Position
     double altitude
         = unknown; // metres above the WGS 84 ellipsoid or sea level, as the device reports
     qint64 timestamp = 0; // when the device took the fix
+    bool deviceTimestamp = true; // false when the fix had no time and `timestamp` is receivedAt
     qint64 receivedAt = 0; // when the server accepted it
 
     bool hasSpeed() const { return !std::isnan(speed); }
@@ -30,7 +31,8 @@ struct Position
     bool hasAccuracy() const { return !std::isnan(accuracy); }
     bool hasAltitude() const { return !std::isnan(altitude); }
 
-    // Whether two fixes carry the same measurement. Receive time is not part of it.
+    // Whether two fixes carry the same measurement. Receive time is not part of it, and neither
+    // is the timestamp when both fixes came without one (the server stamped each on receipt).
     bool sameFixAs(const Position &other) const;
 
     // The `NEW_COORDS` broadcast payload: the five keys of the original API (`heading`,

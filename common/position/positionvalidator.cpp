@@ -179,6 +179,7 @@ ValidationResult PositionValidator::validate(const QJsonValue &payload, qint64 r
     const QJsonValue timestamp = object.value(QStringLiteral("timestamp"));
     if (timestamp.isUndefined() || timestamp.isNull()) {
         position.timestamp = receivedAt;
+        position.deviceTimestamp = false;
     } else if (!timestamp.isDouble()) {
         return reject(Rejection::InvalidTimestamp,
                       QStringLiteral("timestamp %1 is not a number%2: expected UTC milliseconds "

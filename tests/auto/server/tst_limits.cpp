@@ -42,6 +42,7 @@ private slots:
     void maxReservationsPerAddress();
     void maxFollowers();
     void followJoinRateForRidesNotLive();
+    void followJoinsOfLiveRidesTakeNoAllowance();
     void rideNameValidated_data();
     void rideNameValidated();
     void trustedProxyForwardsClientAddress_data();
@@ -408,12 +409,35 @@ void tst_Limits::followJoinRateForRidesNotLive()
              errorResponse("rate_limited", limited));
     QCOMPARE(other->join(QStringLiteral("following:offline-ride"), QStringLiteral("2")),
              errorResponse("rate_limited", limited));
-    // Live rides are not limited.
-    QCOMPARE(other->join(QStringLiteral("following:live-ride"), QStringLiteral("3"))["status"],
-             QJsonValue("ok"));
-    QCOMPARE(client->join(QStringLiteral("following:live-ride"), QStringLiteral("5"))["status"],
-             QJsonValue("ok"));
-    QCOMPARE(m_server->metrics().followJoinsRateLimited, quint64(3));
+    // Once the allowance is used up, live rides are rejected too, so that the answer does not
+    // tell a guesser which names are live.
+    QCOMPARE(other->join(QStringLiteral("following:live-ride"), QStringLiteral("3")),
+             errorResponse("rate_limited", limited));
+    QCOMPARE(m_server->metrics().followJoinsRateLimited, quint64(4));
+}
+
+void tst_Limits::followJoinsOfLiveRidesTakeNoAllowance()
+{
+    ServerConfig config;
+    config.followJoinRate = 0.001;
+    config.followJoinBurst = 1;
+    startServer(config);
+    auto rider = connectClient();
+    rider->join(QStringLiteral("tracking:live-ride"), QStringLiteral("1"));
+
+    // Far more joins of the live ride than the allowance, from one address.
+    std::vector<std::unique_ptr<TestClient>> followers;
+    for (int i = 0; i < 5; ++i) {
+        followers.push_back(connectClient());
+        QCOMPARE(followers.back()->join(QStringLiteral("following:live-ride"),
+                                        QStringLiteral("1"))["status"],
+                 QJsonValue("ok"));
+    }
+    // The one join of a name that is not live still has its allowance.
+    QCOMPARE(
+        followers.front()->join(QStringLiteral("following:ride-a"), QStringLiteral("2"))["status"],
+        QJsonValue("ok"));
+    QCOMPARE(m_server->metrics().followJoinsRateLimited, quint64(0));
 }
 
 void tst_Limits::trustedProxyForwardsClientAddress_data()
@@ -495,11 +519,12 @@ void tst_Limits::rideNameValidated()
             continue;
         }
         QCOMPARE(reply,
-                 errorResponse("invalid_slug",
-                               QStringLiteral("ride name \"%1\" is invalid: expected 1 to 64 "
-                                              "letters, digits, '_' or '-', such as "
-                                              "\"brave-otter\"")
-                                   .arg(slug)));
+                 errorResponse(
+                     "invalid_slug",
+                     QStringLiteral("ride name \"%1\" is invalid: expected 1 to 64 "
+                                    "letters, digits, '_' or '-', not starting with '-', such as "
+                                    "\"brave-otter\"")
+                         .arg(slug)));
     }
     QCOMPARE(m_server->sessions()->sessionCount(), valid ? 1 : 0);
 }

@@ -134,7 +134,9 @@ void tst_SessionManager::positionChangedSignal()
         json(
             R"({"latitude":45.27,"longitude":13.71,"speed":12.5,"heading":-1,"accuracy":4,"timestamp":null})"));
     QCOMPARE(rider.next()[4][QStringLiteral("status")], QJsonValue("ok"));
-    QCOMPARE(positionChanged.count(), 2);
+    // Neither point has a device time, so the server stamps both on receipt; they are still
+    // the same fix.
+    QCOMPARE(positionChanged.count(), 1);
 }
 
 void tst_SessionManager::reservationsAreUnique()
