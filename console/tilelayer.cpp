@@ -2,6 +2,7 @@
 
 #include "tilesource.h"
 
+#include <QDateTime>
 #include <QPainter>
 #include <QPainterPath>
 #include <QTimer>
@@ -22,6 +23,35 @@ TileLayer::TileLayer(QQuickItem *parent) : QQuickPaintedItem(parent)
     m_images.setMaxCost(imageCacheKiB);
     setOpaquePainting(true);
     setAntialiasing(true);
+    m_retryTimer.setSingleShot(true);
+    connect(&m_retryTimer, &QTimer::timeout, this, &TileLayer::retryFailedTiles);
+}
+
+void TileLayer::setRetryInterval(int milliseconds)
+{
+    milliseconds = std::max(1, milliseconds);
+    if (m_retryInterval != milliseconds) {
+        m_retryInterval = milliseconds;
+        Q_EMIT retryIntervalChanged();
+    }
+}
+
+void TileLayer::retryFailedTiles()
+{
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    qint64 next = 0;
+    for (auto it = m_failed.begin(); it != m_failed.end();) {
+        if (it.value() <= now) {
+            it = m_failed.erase(it);
+        } else {
+            next = next == 0 ? it.value() : std::min(next, it.value());
+            ++it;
+        }
+    }
+    if (next > 0) {
+        m_retryTimer.start(int(next - now));
+    }
+    scheduleRequests();
 }
 
 void TileLayer::setSource(TileSource *source)
@@ -172,7 +202,10 @@ void TileLayer::handleTileReady(const MapMath::TileId &tile, const QImage &image
 void TileLayer::handleTileFailed(const MapMath::TileId &tile)
 {
     m_pending.remove(tile);
-    m_failed.insert(tile);
+    m_failed.insert(tile, QDateTime::currentMSecsSinceEpoch() + m_retryInterval);
+    if (!m_retryTimer.isActive()) {
+        m_retryTimer.start(m_retryInterval);
+    }
     update();
     scheduleRequests();
 }

@@ -6,10 +6,12 @@
 #include <QCache>
 #include <QColor>
 #include <QGeoCoordinate>
+#include <QHash>
 #include <QImage>
 #include <QPointer>
 #include <QQuickPaintedItem>
 #include <QSet>
+#include <QTimer>
 #include <QtQml/qqmlregistration.h>
 
 namespace Omw {
@@ -32,6 +34,8 @@ class TileLayer : public QQuickPaintedItem
                    backgroundColorChanged)
     Q_PROPERTY(bool complete READ isComplete NOTIFY completeChanged)
     Q_PROPERTY(int tileLevel READ tileLevel NOTIFY tileLevelChanged)
+    Q_PROPERTY(
+        int retryInterval READ retryInterval WRITE setRetryInterval NOTIFY retryIntervalChanged)
 
 public:
     explicit TileLayer(QQuickItem *parent = nullptr);
@@ -50,6 +54,9 @@ public:
     bool isComplete() const { return m_complete; }
     // The tile level drawn at the current zoom.
     int tileLevel() const;
+    // Milliseconds after which a failed tile is requested again (30 s by default).
+    int retryInterval() const { return m_retryInterval; }
+    void setRetryInterval(int milliseconds);
 
     void paint(QPainter *painter) override;
 
@@ -64,6 +71,7 @@ Q_SIGNALS:
     void backgroundColorChanged();
     void completeChanged();
     void tileLevelChanged();
+    void retryIntervalChanged();
 
 protected:
     void geometryChange(const QRectF &newGeometry, const QRectF &oldGeometry) override;
@@ -73,6 +81,7 @@ private:
     void drawGraticule(QPainter *painter);
     void handleTileReady(const MapMath::TileId &tile, const QImage &image);
     void handleTileFailed(const MapMath::TileId &tile);
+    void retryFailedTiles();
     // Tiles of the current view and level that are neither cached nor failed.
     QVector<MapMath::TileId> missingTiles() const;
     void scheduleRequests();
@@ -86,10 +95,14 @@ private:
     bool m_graticule = false;
     bool m_complete = false;
     bool m_requestsScheduled = false;
+    int m_retryInterval = 30000;
     QColor m_backgroundColor {0xee, 0xf1, 0xf4};
     QCache<MapMath::TileId, QImage> m_images; // cost in KiB
     QSet<MapMath::TileId> m_pending;
-    QSet<MapMath::TileId> m_failed;
+    // Failed tiles count as drawn until their retry time (epoch ms), then they are requested
+    // again, so that a network blip or a restarted tile server does not leave holes for good.
+    QHash<MapMath::TileId, qint64> m_failed;
+    QTimer m_retryTimer;
 };
 
 } // namespace Omw

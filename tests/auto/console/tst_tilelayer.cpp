@@ -9,6 +9,38 @@
 using namespace Omw;
 using MapMath::TileId;
 
+namespace {
+
+// Fails every tile on its first request and delivers it on the next, as a tile server that
+// was briefly unreachable.
+class FlakyTileSource : public TileSource
+{
+public:
+    Kind kind() const override { return Http; }
+    void requestTile(const TileId &tile) override
+    {
+        const bool failNow = !m_requested.contains(tile);
+        m_requested.insert(tile);
+        ++requests;
+        QTimer::singleShot(0, this, [this, tile, failNow] {
+            if (failNow) {
+                Q_EMIT tileFailed(tile, QStringLiteral("unreachable"));
+            } else {
+                QImage image(256, 256, QImage::Format_RGB32);
+                image.fill(LoopbackTileServer::tileColor(tile.z, tile.x, tile.y));
+                Q_EMIT tileReady(tile, image);
+            }
+        });
+    }
+
+    int requests = 0;
+
+private:
+    QSet<TileId> m_requested;
+};
+
+} // namespace
+
 // The tile layer drawn straight into an image: which tiles it requests, what it paints while
 // they load, and the graticule without tiles.
 class tst_TileLayer : public QObject
@@ -24,6 +56,7 @@ private Q_SLOTS:
     void noGapsWhileZoomingIn();
     void noGapsWhileZoomingOut();
     void viewAcrossAntimeridian();
+    void failedTilesRetried();
     void tileLevelFollowsZoom_data();
     void tileLevelFollowsZoom();
 
@@ -181,6 +214,25 @@ void tst_TileLayer::viewAcrossAntimeridian()
         QVERIFY2(!request.path.startsWith("/3/8/"), request.path.constData());
         QVERIFY2(!request.path.startsWith("/3/-1/"), request.path.constData());
     }
+}
+
+void tst_TileLayer::failedTilesRetried()
+{
+    FlakyTileSource source;
+    TileLayer layer;
+    layer.setRetryInterval(300);
+    layer.setSize(QSizeF(256, 256));
+    layer.setSource(&source);
+    layer.setCenter(QGeoCoordinate(0, 0));
+    layer.setZoom(0);
+    // The single tile of level 0 fails first: the view is complete, with the background.
+    QTRY_COMPARE(source.requests, 1);
+    QTRY_VERIFY(layer.isComplete());
+    QCOMPARE(render(layer).pixelColor(128, 128), layer.backgroundColor());
+    // After the retry interval it is requested again, and drawn.
+    QTRY_COMPARE(source.requests, 2);
+    QTRY_COMPARE(render(layer).pixelColor(128, 128), LoopbackTileServer::tileColor(0, 0, 0));
+    QVERIFY(layer.isComplete());
 }
 
 void tst_TileLayer::tileLevelFollowsZoom_data()
