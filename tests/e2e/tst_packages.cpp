@@ -115,6 +115,7 @@ private Q_SLOTS:
     void packageOwnership();
     void controlFields_data();
     void controlFields();
+    void descriptionsHaveSynopsis();
     void maintainerScriptsSyntax();
     void postinstCreatesUser();
     void postinstKeepsExistingUser();
@@ -335,6 +336,30 @@ void TestPackages::controlFields()
         QVERIFY2(names.contains(name),
                  qPrintable(package + QLatin1Char(' ') + field + QStringLiteral(" lacks ") + name
                             + QStringLiteral(": ") + value.output));
+    }
+}
+
+void TestPackages::descriptionsHaveSynopsis()
+{
+    const QHash<QString, QString> synopses = {
+        {serverPackage, QStringLiteral("live tracking server for motorcycle rides")},
+        {riderPackage, QStringLiteral("publishes a motorcycle ride to an Omw server")},
+        {consolePackage, QStringLiteral("desktop console that shows live rides on a map")},
+    };
+    for (auto it = m_packages.cbegin(); it != m_packages.cend(); ++it) {
+        const ProcessResult description
+            = runProcess(QStringLiteral("dpkg-deb"),
+                         {QStringLiteral("--field"), it.value(), QStringLiteral("Description")});
+        QCOMPARE(description.exitCode, 0);
+        const QStringList lines = description.output.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QVERIFY2(lines.size() > 2, qPrintable(description.output));
+        QCOMPARE(lines.first(), synopses.value(it.key()));
+        // Extended lines start with exactly one space, as Debian policy asks.
+        for (qsizetype i = 1; i < lines.size(); ++i) {
+            QVERIFY2(lines.at(i).startsWith(QLatin1Char(' '))
+                         && !lines.at(i).startsWith(QLatin1String("  ")),
+                     qPrintable(it.key() + QStringLiteral(": ") + lines.at(i)));
+        }
     }
 }
 
