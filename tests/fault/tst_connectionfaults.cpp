@@ -247,7 +247,7 @@ void tst_ConnectionFaults::slowFollowerDisconnected()
     QTRY_COMPARE(server.metrics().value(QStringLiteral("omw_connections")), 3.0);
 
     // Batches of positions until the stalled follower is too far behind. The reading follower
-    // must get every position of every batch, in order, and as fast as before.
+    // must get every position of every batch, each batch within the bound checked below.
     const int batchSize = 200;
     const int maxBatches = 400;
     int sent = 0;
