@@ -192,9 +192,9 @@ void Connection::handleJoin(const Message &message)
 
     Channel *existing = findChannel(topic);
     if (!existing && int(m_channels.size()) >= m_context.config->maxChannels) {
-        qCWarning(lcConnection).noquote()
-            << "connection" << m_id << "join of" << topic << "rejected: at the maximum of"
-            << m_context.config->maxChannels << "channels";
+        logRejection(QStringLiteral("a join of %1 over the maximum of %2 channels")
+                         .arg(topic.left(80))
+                         .arg(m_context.config->maxChannels));
         send(message.replyError(
             QJsonObject {{QStringLiteral("reason"), QStringLiteral("too many channels joined")},
                          {QStringLiteral("message"),
@@ -227,6 +227,9 @@ void Connection::handleJoin(const Message &message)
         break;
     }
     if (!joined) {
+        logRejection(QStringLiteral("a join of %1 that was rejected (%2)")
+                         .arg(topic.left(80),
+                              response.toObject().value(QStringLiteral("reason")).toString()));
         send(message.replyError(response));
         return;
     }
@@ -282,9 +285,6 @@ bool Connection::joinTracking(const Message &message, const QString &slug, QJson
     Refusal refusal;
     Session *session = m_context.sessions->claimRide(slug, token.toString(), this, &refusal);
     if (!session) {
-        qCWarning(lcConnection).nospace().noquote()
-            << "connection " << m_id << " join of " << message.topic
-            << " rejected: " << refusal.reason;
         *response = refusal.toJson();
         return false;
     }
@@ -318,9 +318,6 @@ bool Connection::joinDispatch(const Message &message, QJsonValue *response)
     }
     const QJsonValue token = message.payload.toObject().value(QStringLiteral("token"));
     if (!token.isString() || !sessions->checkDispatchToken(token.toString())) {
-        qCWarning(lcConnection).noquote()
-            << "connection" << m_id << "from" << m_peerAddress.toString()
-            << "join of dispatch rejected: wrong or missing token";
         *response = Refusal {QStringLiteral("unauthorized"),
                              QStringLiteral("join dispatch with the params {\"token\": ...} "
                                             "holding the server's dispatcher token")}

@@ -244,6 +244,10 @@ void EpollSocket::processFrames()
 
         if (control) {
             if (opcode == CloseFrame) {
+                if (bytes.size() == 1) {
+                    fail(QWebSocketProtocol::CloseCodeProtocolError, "close frame of one byte");
+                    return;
+                }
                 int code = QWebSocketProtocol::CloseCodeNormal;
                 if (bytes.size() >= 2) {
                     code = (static_cast<unsigned char>(bytes.at(0)) << 8)
@@ -253,7 +257,11 @@ void EpollSocket::processFrames()
                     // The peer closes first: its code is the connection's, and ours echoes it.
                     m_closeCode = bytes.size() >= 2 ? code : QWebSocketProtocol::CloseCodeNormal;
                     m_closeReason = QString::fromUtf8(bytes.mid(2));
-                    sendClose(m_closeCode, QByteArray());
+                    // Codes such as 1005 and 1006 only describe a close and must never be sent.
+                    const bool sendable = (code >= 1000 && code <= 1003)
+                        || (code >= 1007 && code <= 1011) || (code >= 3000 && code <= 4999);
+                    sendClose(sendable ? m_closeCode : QWebSocketProtocol::CloseCodeProtocolError,
+                              QByteArray());
                     m_state = State::Finishing;
                     if (bytesToWrite() == 0) {
                         finish();

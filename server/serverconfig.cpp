@@ -3,7 +3,9 @@
 #include "logging.h"
 
 #include <QCommandLineParser>
+#include <QFile>
 #include <QFileInfo>
+#include <QSet>
 #include <QSettings>
 
 #include <cmath>
@@ -275,6 +277,13 @@ QList<OptionSpec> optionSpecs()
          [](C &c, const QString &v, QString *why) {
              return readInt(v, &c.maxRides, 1, 10'000'000, why);
          }});
+    add({QStringLiteral("max-rides-per-address"), QStringLiteral("COUNT"),
+         QStringLiteral("Rides started from one client address that may be live or offline at "
+                        "once, so that one client cannot take every ride slot. Default: %1.")
+             .arg(defaults.maxRidesPerAddress),
+         [](C &c, const QString &v, QString *why) {
+             return readInt(v, &c.maxRidesPerAddress, 1, 10'000'000, why);
+         }});
     add({QStringLiteral("max-followers"), QStringLiteral("COUNT"),
          QStringLiteral("Followers of one ride. Default: %1.").arg(defaults.maxFollowers),
          [](C &c, const QString &v, QString *why) {
@@ -323,6 +332,54 @@ QList<OptionSpec> optionSpecs()
     return specs;
 }
 
+bool checkConfigurationLines(const QString &path, QString *errorString)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly | QIODevice::Text)) {
+        *errorString = QStringLiteral("cannot read the configuration file %1: %2")
+                           .arg(path, file.errorString());
+        return false;
+    }
+    QSet<QString> keys;
+    int number = 0;
+    while (!file.atEnd()) {
+        ++number;
+        const QString line = QString::fromUtf8(file.readLine()).trimmed();
+        if (line.isEmpty() || line.startsWith(QLatin1Char('#'))
+            || line.startsWith(QLatin1Char(';'))) {
+            continue;
+        }
+        if (line.startsWith(QLatin1Char('['))) {
+            *errorString = QStringLiteral("%1 line %2: sections such as \"%3\" are not used; "
+                                          "write every key at the top level")
+                               .arg(path)
+                               .arg(number)
+                               .arg(line.left(60));
+            return false;
+        }
+        const qsizetype equals = line.indexOf(QLatin1Char('='));
+        const QString key = line.left(equals).trimmed();
+        if (equals <= 0 || key.isEmpty()) {
+            *errorString = QStringLiteral("%1 line %2: expected \"key = value\", got \"%3\"; a "
+                                          "switch is written \"%3 = true\"")
+                               .arg(path)
+                               .arg(number)
+                               .arg(line.left(60));
+            return false;
+        }
+        if (keys.contains(key)) {
+            *errorString = QStringLiteral("%1 line %2: %3 is set a second time; give each key "
+                                          "once (repeatable keys take a comma-separated list)")
+                               .arg(path)
+                               .arg(number)
+                               .arg(key);
+            return false;
+        }
+        keys.insert(key);
+    }
+    return true;
+}
+
 } // namespace
 
 void ServerConfig::addOptions(QCommandLineParser *parser)
@@ -351,6 +408,13 @@ std::optional<ServerConfig> ServerConfig::fromCommandLine(const QCommandLinePars
         const QString path = parser.value(QStringLiteral("config"));
         if (!QFileInfo(path).isReadable()) {
             *errorString = QStringLiteral("cannot read the configuration file %1").arg(path);
+            return std::nullopt;
+        }
+        // QSettings skips lines it cannot read; check them first, so that a switch written as on
+        // the command line ("require-token") is not silently ignored.
+        QString lineError;
+        if (!checkConfigurationLines(path, &lineError)) {
+            *errorString = lineError;
             return std::nullopt;
         }
         QSettings file(path, QSettings::IniFormat);

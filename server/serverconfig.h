@@ -44,6 +44,7 @@ struct ServerConfig
     qint64 inactivityTimeout = 1'800'000; // --inactivity-timeout: end a ride without positions
     qint64 maxRideDuration = 86'400'000; // --max-ride-duration
     int maxRides = 10'000; // --max-rides
+    int maxRidesPerAddress = 100; // --max-rides-per-address, rides started from one address
     int maxFollowers = 20'000; // --max-followers per ride
     int trailLength = 500; // --trail-length, positions in a follower's join snapshot
     bool allowNoFix = false; // --allow-no-fix: accept exactly 0,0

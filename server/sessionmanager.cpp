@@ -111,9 +111,6 @@ bool SessionManager::isNameTaken(const QString &slug) const
 QString SessionManager::freshName(const QHostAddress &client, Refusal *refusal)
 {
     if (m_reservationsByClient.value(client) >= m_config.maxReservationsPerAddress) {
-        qCWarning(lcSession).noquote()
-            << "ride name for" << client.toString() << "rejected: it holds"
-            << m_config.maxReservationsPerAddress << "unclaimed names";
         *refusal = refuse(QStringLiteral("too_many_reservations"),
                           QStringLiteral("this address holds %1 ride names that no rider has "
                                          "joined yet: join one, or wait for them to expire")
@@ -229,8 +226,15 @@ Session *SessionManager::claimRide(const QString &slug, const QString &token, Co
                           QStringLiteral("the server carries its maximum of %1 rides; try again "
                                          "later")
                               .arg(m_config.maxRides));
-        qCWarning(lcSession).noquote()
-            << "ride" << slug << "rejected: at the maximum of" << m_config.maxRides << "rides";
+        return nullptr;
+    }
+
+    const QHostAddress starter = rider->peerAddress();
+    if (m_ridesByClient.value(starter) >= m_config.maxRidesPerAddress) {
+        *refusal = refuse(QStringLiteral("too_many_rides"),
+                          QStringLiteral("this address has started %1 rides that are still live "
+                                         "or offline: end one first")
+                              .arg(m_config.maxRidesPerAddress));
         return nullptr;
     }
 
@@ -263,6 +267,8 @@ Session *SessionManager::claimRide(const QString &slug, const QString &token, Co
 
     auto *session = new Session(slug, sessionTokenHash, this);
     m_sessions.insert(slug, session);
+    m_rideStarters.insert(session, starter);
+    ++m_ridesByClient[starter];
     session->attachRider(rider);
     ++m_metrics->ridesStarted;
     qCInfo(lcSession).nospace().noquote()
@@ -345,9 +351,6 @@ Refusal SessionManager::addFollower(const QString &slug, Connection *follower)
         : bucket.tryTake(now, m_config.followJoinRate, m_config.followJoinBurst);
     if (!allowed) {
         ++m_metrics->followJoinsRateLimited;
-        qCWarning(lcSession).nospace().noquote()
-            << "follow join of " << slug << " from " << follower->peerAddress().toString()
-            << " (connection " << follower->id() << ") rate limited";
         return refuse(QStringLiteral("rate_limited"),
                       QStringLiteral("too many follow joins of rides that are not live from "
                                      "this address; at most %1 per second: try again later")
@@ -358,9 +361,6 @@ Refusal SessionManager::addFollower(const QString &slug, Connection *follower)
         if (followers.empty()) {
             m_followers.remove(slug);
         }
-        qCWarning(lcSession).noquote()
-            << "follow join of" << slug << "by connection" << follower->id()
-            << "rejected: at the maximum of" << m_config.maxFollowers << "followers";
         return refuse(QStringLiteral("too_many_followers"),
                       QStringLiteral("ride %1 has its maximum of %2 followers")
                           .arg(slug)
@@ -440,6 +440,11 @@ void SessionManager::endSession(Session *session, EndReason reason)
     }
     Connection *rider = session->rider();
     m_sessions.remove(slug);
+    const QHostAddress starter = m_rideStarters.take(session);
+    const auto started = m_ridesByClient.find(starter);
+    if (started != m_ridesByClient.end() && --*started <= 0) {
+        m_ridesByClient.erase(started);
+    }
 
     broadcastRideEvent(session, QStringLiteral("TERMINATED"), QJsonObject());
 

@@ -125,6 +125,8 @@ private:
     QHash<QString, Session *> m_sessions;
     QHash<QString, Reservation> m_reservations;
     QHash<QHostAddress, int> m_reservationsByClient; // unclaimed names per address
+    QHash<Session *, QHostAddress> m_rideStarters; // the address that started each ride
+    QHash<QHostAddress, int> m_ridesByClient; // rides started per address
     QHash<QString, std::vector<Connection *>> m_followers;
     std::vector<Connection *> m_dispatchers;
     QHash<QHostAddress, TokenBucket> m_followJoinBuckets;

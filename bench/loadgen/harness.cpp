@@ -29,10 +29,24 @@ using Omw::Phoenix::Message;
 
 std::vector<std::string> defaultServerArguments()
 {
-    return {"--max-connections",   "19900",  "--max-followers",    "20000",
-            "--max-rides",         "10000",  "--message-rate",     "100000",
-            "--message-burst",     "100000", "--follow-join-rate", "100000",
-            "--follow-join-burst", "100000"};
+    return {"--max-connections",
+            "19900",
+            "--max-followers",
+            "20000",
+            "--max-rides",
+            "10000",
+            "--message-rate",
+            "100000",
+            "--message-burst",
+            "100000",
+            "--follow-join-rate",
+            "100000",
+            "--follow-join-burst",
+            "100000",
+            "--max-rides-per-address",
+            "10000",
+            "--max-reservations-per-address",
+            "10000"};
 }
 
 in_addr sourceAddress(long index, int count)

@@ -37,6 +37,7 @@ private slots:
     void floodLeavesOthersAlone();
     void maxConnections();
     void maxRides();
+    void maxRidesPerAddress();
     void maxReservedNames();
     void endedRidesDoNotCountAsReservedNames();
     void maxReservationsPerAddress();
@@ -276,6 +277,36 @@ void tst_Limits::maxRides()
     first->send("1", "2", QStringLiteral("tracking:ride-a"), QStringLiteral("phx_leave"));
     QTRY_COMPARE(m_server->sessions()->sessionCount(), 0);
     QCOMPARE(second->join(QStringLiteral("tracking:ride-b"), QStringLiteral("2"))["status"],
+             QJsonValue("ok"));
+}
+
+void tst_Limits::maxRidesPerAddress()
+{
+    ServerConfig config;
+    config.maxRidesPerAddress = 2;
+    startServer(config);
+    auto client = connectClient();
+    QCOMPARE(client->join(QStringLiteral("tracking:ride-a"), QStringLiteral("1"))["status"],
+             QJsonValue("ok"));
+    QCOMPARE(client->join(QStringLiteral("tracking:ride-b"), QStringLiteral("2"))["status"],
+             QJsonValue("ok"));
+    QCOMPARE(client->join(QStringLiteral("tracking:ride-c"), QStringLiteral("3")),
+             errorResponse("too_many_rides",
+                           "this address has started 2 rides that are still live or offline: "
+                           "end one first"));
+    // An offline ride still counts; an ended one no longer does.
+    client->socket().abort();
+    QTRY_COMPARE(m_server->sessions()->sessionCount(Session::State::Offline), 2);
+    auto again = connectClient();
+    QCOMPARE(again->join(QStringLiteral("tracking:ride-c"), QStringLiteral("1")),
+             errorResponse("too_many_rides",
+                           "this address has started 2 rides that are still live or offline: "
+                           "end one first"));
+    QCOMPARE(again->join(QStringLiteral("tracking:ride-a"), QStringLiteral("2"))["status"],
+             QJsonValue("ok")); // taking an offline ride back starts nothing new
+    again->send("2", "3", QStringLiteral("tracking:ride-a"), QStringLiteral("phx_leave"));
+    QTRY_COMPARE(m_server->sessions()->sessionCount(), 1);
+    QCOMPARE(again->join(QStringLiteral("tracking:ride-c"), QStringLiteral("4"))["status"],
              QJsonValue("ok"));
 }
 

@@ -104,6 +104,7 @@ void tst_ServerConfig::optionNames()
                           "inactivity-timeout",
                           "max-ride-duration",
                           "max-rides",
+                          "max-rides-per-address",
                           "max-followers",
                           "trail-length",
                           "allow-no-fix",
@@ -398,7 +399,13 @@ void tst_ServerConfig::invalidFile_data()
         << R"(%1: unknown key "rider-gracee"; the keys are the long option names of omw-server --help)";
     QTest::newRow("key in a section")
         << QByteArray("[server]\nport = 4000\n")
-        << R"(%1: unknown key "server/port"; the keys are the long option names of omw-server --help)";
+        << R"(%1 line 1: sections such as "[server]" are not used; write every key at the top level)";
+    QTest::newRow("switch without a value")
+        << QByteArray("# comment\n\nport = 4000\nrequire-token\n")
+        << R"(%1 line 4: expected "key = value", got "require-token"; a switch is written "require-token = true")";
+    QTest::newRow("key set twice")
+        << QByteArray("port = 0\nport = 1\n")
+        << R"(%1 line 2: port is set a second time; give each key once (repeatable keys take a comma-separated list))";
     QTest::newRow("config key")
         << QByteArray("config = /etc/other.conf\n")
         << R"(%1: unknown key "config"; the keys are the long option names of omw-server --help)";

@@ -327,6 +327,9 @@ void tst_WebSocketFraming::protocolErrors_data()
     QTest::newRow("text inside fragments")
         << RawClient::frame(0x1, "[", false) + RawClient::frame(0x1, "]") << 1002;
     QTest::newRow("binary") << RawClient::frame(0x2, heartbeat) << 1003;
+    QTest::newRow("close of one byte") << RawClient::frame(0x8, QByteArray(1, 0x03)) << 1002;
+    // 1005 means "no code" and must never be sent, so it is not echoed.
+    QTest::newRow("close 1005") << RawClient::frame(0x8, QByteArray("\x03\xed", 2)) << 1002;
 }
 
 void tst_WebSocketFraming::protocolErrors()
