@@ -22,10 +22,13 @@
 #include <QWebSocket>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <functional>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <utility>
@@ -64,22 +67,6 @@ std::optional<QString> vsnOf(const QUrl &url)
     }
     return query.queryItemValue(QStringLiteral("vsn"));
 }
-
-// A QTcpServer that hands over each accepted descriptor before Qt wraps it in a QTcpSocket.
-class DescriptorServer : public QTcpServer
-{
-public:
-    explicit DescriptorServer(std::function<void(qintptr)> accept, QObject *parent)
-        : QTcpServer(parent), m_accept(std::move(accept))
-    {
-    }
-
-protected:
-    void incomingConnection(qintptr fd) override { m_accept(fd); }
-
-private:
-    std::function<void(qintptr)> m_accept;
-};
 
 } // namespace
 
@@ -190,7 +177,7 @@ bool Server::listen()
             return false;
         }
     } else {
-        m_tcpServer = new DescriptorServer([this](qintptr fd) { acceptPlain(fd); }, this);
+        m_tcpServer = new QTcpServer(this);
     }
     // The default backlog of 50 drops connections under a burst of reconnecting clients.
     m_tcpServer->setListenBacklogSize(4096);
@@ -205,8 +192,29 @@ bool Server::listen()
         m_tcpServer = nullptr;
         return false;
     }
+    if (!m_tls) {
+        // Plain connections are accepted from the epoll set: QTcpServer 6.4 keeps the first
+        // error its socket engine saw, so after one EAGAIN it takes EMFILE for a temporary
+        // error and spins on accept() without reporting it.
+        m_tcpServer->pauseAccepting();
+        m_acceptor.server = this;
+        if (!m_dispatcher.add(int(m_tcpServer->socketDescriptor()), EPOLLIN, &m_acceptor)) {
+            m_errorString = QStringLiteral("cannot watch the listening socket");
+            delete m_tcpServer;
+            m_tcpServer = nullptr;
+            return false;
+        }
+    }
     m_sweepTimer.start();
-    qCInfo(lcServer).noquote() << "listening on" << socketUrl().toString();
+    const QHostAddress bound = m_tcpServer->serverAddress();
+    if (bound == QHostAddress::Any || bound == QHostAddress::AnyIPv4
+        || bound == QHostAddress::AnyIPv6) {
+        qCInfo(lcServer).noquote() << "listening on" << socketUrl().toString() << "(bound to"
+                                   << bound.toString() << "port" << serverPort() << "on every "
+                                   << "interface)";
+    } else {
+        qCInfo(lcServer).noquote() << "listening on" << socketUrl().toString();
+    }
     return true;
 }
 
@@ -215,7 +223,11 @@ void Server::close()
     if (!m_tcpServer) {
         return;
     }
+    m_sessions->saveState();
     m_sweepTimer.stop();
+    if (!m_tls) {
+        m_dispatcher.remove(int(m_tcpServer->socketDescriptor()));
+    }
     m_tcpServer->close();
     delete m_tcpServer;
     m_tcpServer = nullptr;
@@ -293,6 +305,49 @@ void Server::onAcceptError(QAbstractSocket::SocketError error)
             m_tcpServer->resumeAccepting();
         }
     });
+}
+
+void Server::acceptPlainConnections()
+{
+    const int listening = int(m_tcpServer->socketDescriptor());
+    // A bounded batch, so that a flood of connections cannot starve the connections already
+    // open; the level-triggered epoll set reports the rest on the next round.
+    for (int accepted = 0; accepted < 256; ++accepted) {
+        const int fd = ::accept4(listening, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            acceptPlain(fd);
+            continue;
+        }
+        const int error = errno;
+        if (error == EINTR || error == ECONNABORTED) {
+            continue;
+        }
+        if (error == EAGAIN || error == EWOULDBLOCK) {
+            return;
+        }
+        ++m_metrics.acceptErrors;
+        const bool outOfFiles
+            = error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM;
+        if (m_acceptErrorsSinceLog++ == 0) {
+            qCWarning(lcServer).noquote()
+                << "accepting connections failed:" << QString::fromLocal8Bit(std::strerror(error))
+                << (outOfFiles ? "(raise the open-file limit, ulimit -n, or lower "
+                                 "--max-connections); waiting clients get HTTP 503"
+                               : "");
+        }
+        if (outOfFiles) {
+            rejectWaitingWithSpareDescriptor();
+        }
+        // The listening socket stays readable while accept() fails, so retrying at once would
+        // spin: stop watching it, and try again when connections may have closed.
+        m_dispatcher.modify(listening, 0, &m_acceptor);
+        QTimer::singleShot(200, this, [this, listening] {
+            if (m_tcpServer && int(m_tcpServer->socketDescriptor()) == listening) {
+                m_dispatcher.modify(listening, EPOLLIN, &m_acceptor);
+            }
+        });
+        return;
+    }
 }
 
 void Server::rejectWaitingWithSpareDescriptor()

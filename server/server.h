@@ -67,6 +67,7 @@ private:
     void onAcceptError(QAbstractSocket::SocketError error);
     void rejectWaitingWithSpareDescriptor();
     // Plain connections.
+    void acceptPlainConnections();
     void acceptPlain(qintptr fd);
     void requestHeadReceived(EpollSocket *socket, const HttpRequestHead &head) override;
     void requestHeadInvalid(EpollSocket *socket, HttpRequestHead::Status status) override;
@@ -92,6 +93,13 @@ private:
     Metrics m_metrics;
     SessionManager *m_sessions;
     EpollDispatcher m_dispatcher;
+    // The listening socket of plain connections, in the epoll set.
+    struct Acceptor final : EpollClient
+    {
+        Server *server = nullptr;
+        void handleEvents(std::uint32_t) override { server->acceptPlainConnections(); }
+    };
+    Acceptor m_acceptor;
     QTcpServer *m_tcpServer = nullptr;
     bool m_tls = false;
     QWebSocketServer m_webSocketServer; // TLS upgrades only

@@ -322,6 +322,14 @@ QList<OptionSpec> optionSpecs()
          [](C &c, const QString &v, QString *why) {
              return readInt(v, &c.followJoinBurst, 1, 10'000'000, why);
          }});
+    add({QStringLiteral("state-file"), QStringLiteral("FILE"),
+         QStringLiteral("File where the server keeps the names and token hashes of its rides, "
+                        "so that after a restart only a ride's own token takes it back. "
+                        "Default: none (a restart forgets ride tokens)."),
+         [](C &c, const QString &v, QString *) {
+             c.stateFile = v;
+             return true;
+         }});
     add({QStringLiteral("dispatch-token-file"), QStringLiteral("FILE"),
          QStringLiteral("File holding the dispatcher token that the dispatch topic requires. "
                         "Default: none (dispatch disabled)."),

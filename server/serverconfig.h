@@ -56,6 +56,9 @@ struct ServerConfig
     // Dispatch
     QString dispatchTokenFile; // --dispatch-token-file; no file disables the dispatch topic
 
+    // State
+    QString stateFile; // --state-file; ride names and token hashes kept across restarts
+
     // Adds every option to `parser`.
     static void addOptions(QCommandLineParser *parser);
     // Reads the options, and the configuration file named by --config first. Returns nothing and

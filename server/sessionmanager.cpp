@@ -10,8 +10,10 @@
 #include <QDeadlineTimer>
 #include <QFile>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QRandomGenerator>
 #include <QRegularExpression>
+#include <QSaveFile>
 
 #include <algorithm>
 
@@ -74,6 +76,7 @@ SessionManager::SessionManager(const ServerConfig &config, Metrics *metrics, QOb
             }
         }
     }
+    restoreState();
     // Often enough that a reservation expires within a quarter of its period.
     m_sweepTimer.setInterval(int(std::clamp<qint64>(config.reservationTimeout / 4, 20, 1000)));
     connect(&m_sweepTimer, &QTimer::timeout, this, &SessionManager::sweep);
@@ -173,6 +176,7 @@ std::pair<QString, QString> SessionManager::createRide(const QHostAddress &clien
     reservation.expiresAt = monotonicNow() + m_config.reservationTimeout;
     reservation.client = client;
     insertReservation(name, reservation);
+    m_stateChanged = true;
     qCInfo(lcSession).noquote() << "created ride" << name << "with a token for"
                                 << client.toString();
     return {name, token};
@@ -268,6 +272,7 @@ Session *SessionManager::claimRide(const QString &slug, const QString &token, Co
     auto *session = new Session(slug, sessionTokenHash, this);
     m_sessions.insert(slug, session);
     m_rideStarters.insert(session, starter);
+    m_stateChanged = m_stateChanged || session->hasToken();
     ++m_ridesByClient[starter];
     session->attachRider(rider);
     ++m_metrics->ridesStarted;
@@ -440,6 +445,7 @@ void SessionManager::endSession(Session *session, EndReason reason)
     }
     Connection *rider = session->rider();
     m_sessions.remove(slug);
+    m_stateChanged = m_stateChanged || session->hasToken();
     const QHostAddress starter = m_rideStarters.take(session);
     const auto started = m_ridesByClient.find(starter);
     if (started != m_ridesByClient.end() && --*started <= 0) {
@@ -514,8 +520,99 @@ void SessionManager::sendToDispatchers(const OutgoingFrame &frame)
     }
 }
 
+void SessionManager::restoreState()
+{
+    if (m_config.stateFile.isEmpty()) {
+        qCInfo(lcSession).noquote()
+            << "no --state-file: ride tokens are forgotten on restart, and a ride that was "
+               "running then goes to the first rider who joins it with a token";
+        return;
+    }
+    QFile file(m_config.stateFile);
+    if (!file.exists()) {
+        qCInfo(lcSession).noquote() << "state file" << m_config.stateFile
+                                    << "does not exist yet; it is written when rides start";
+        return;
+    }
+    if (!file.open(QIODevice::ReadOnly)) {
+        qCWarning(lcSession).noquote()
+            << "cannot read the state file" << m_config.stateFile << ":" << file.errorString();
+        return;
+    }
+    QJsonParseError error;
+    const QJsonObject state = QJsonDocument::fromJson(file.readAll(), &error).object();
+    if (error.error != QJsonParseError::NoError) {
+        qCWarning(lcSession).noquote() << "ignoring the state file" << m_config.stateFile
+                                       << ": it is not valid JSON:" << error.errorString();
+        return;
+    }
+    // A restored ride waits for its rider as an offline ride would, and at least as long as an
+    // unclaimed name: only its token claims it in that time.
+    const qint64 expiresAt
+        = monotonicNow() + std::max(m_config.riderGrace, m_config.reservationTimeout);
+    int restored = 0;
+    for (const QJsonValue &ride : state.value(QStringLiteral("rides")).toArray()) {
+        const QString slug = ride[QStringLiteral("slug")].toString();
+        const QByteArray tokenHash
+            = QByteArray::fromHex(ride[QStringLiteral("token_sha256")].toString().toLatin1());
+        if (slug.isEmpty() || tokenHash.size() != 32 || m_reservations.contains(slug)) {
+            continue;
+        }
+        Reservation reservation;
+        reservation.tokenHash = tokenHash;
+        reservation.expiresAt = expiresAt;
+        insertReservation(slug, reservation);
+        ++restored;
+    }
+    qCInfo(lcSession).noquote() << "restored" << restored << "rides with tokens from"
+                                << m_config.stateFile;
+}
+
+void SessionManager::saveState()
+{
+    if (m_config.stateFile.isEmpty() || !m_stateChanged) {
+        return;
+    }
+    QJsonArray rides;
+    auto add = [&rides](const QString &slug, const QByteArray &tokenHash) {
+        if (!tokenHash.isEmpty()) {
+            rides.append(QJsonObject {
+                {QStringLiteral("slug"), slug},
+                {QStringLiteral("token_sha256"), QString::fromLatin1(tokenHash.toHex())}});
+        }
+    };
+    for (const Session *session : std::as_const(m_sessions)) {
+        add(session->slug(), session->tokenHash());
+    }
+    for (auto it = m_reservations.cbegin(); it != m_reservations.cend(); ++it) {
+        if (!it->ended) {
+            add(it.key(), it->tokenHash);
+        }
+    }
+    const QJsonObject state {
+        {QStringLiteral("version"), 1},
+        {QStringLiteral("saved_at"), double(QDateTime::currentMSecsSinceEpoch())},
+        {QStringLiteral("rides"), rides}};
+    QSaveFile file(m_config.stateFile);
+    if (!file.open(QIODevice::WriteOnly)) {
+        qCWarning(lcSession).noquote()
+            << "cannot write the state file" << m_config.stateFile << ":" << file.errorString();
+        return;
+    }
+    // Token hashes let nobody publish, but they are nobody else's business either.
+    file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    file.write(QJsonDocument(state).toJson(QJsonDocument::Compact));
+    if (!file.commit()) {
+        qCWarning(lcSession).noquote()
+            << "cannot write the state file" << m_config.stateFile << ":" << file.errorString();
+        return;
+    }
+    m_stateChanged = false;
+}
+
 void SessionManager::sweep()
 {
+    saveState();
     const qint64 now = monotonicNow();
     for (auto it = m_reservations.begin(); it != m_reservations.end();) {
         if (it->expiresAt <= now) {

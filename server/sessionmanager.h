@@ -95,6 +95,9 @@ public:
 
     static QByteArray hashToken(const QString &token);
 
+    // Writes the rides that have a token to --state-file, if one is set and anything changed.
+    void saveState();
+
 Q_SIGNALS:
     void sessionCreated(Omw::Session *session);
     void sessionEnded(const QString &slug, Omw::EndReason reason);
@@ -111,6 +114,7 @@ private:
     };
 
     QString freshName(const QHostAddress &client, Refusal *refusal);
+    void restoreState();
     void insertReservation(const QString &name, const Reservation &reservation);
     void eraseReservation(QHash<QString, Reservation>::iterator it);
     bool isNameTaken(const QString &slug) const;
@@ -131,6 +135,7 @@ private:
     std::vector<Connection *> m_dispatchers;
     QHash<QHostAddress, TokenBucket> m_followJoinBuckets;
     QElapsedTimer m_clock;
+    bool m_stateChanged = false; // rides with tokens changed since the last saveState()
     QTimer m_sweepTimer;
 };
 

@@ -111,6 +111,7 @@ void tst_ServerConfig::optionNames()
                           "max-future-skew",
                           "follow-join-rate",
                           "follow-join-burst",
+                          "state-file",
                           "dispatch-token-file"}));
     // The help states each default, except for --config, which has none.
     QCOMPARE(help.count(QStringLiteral("Default")), names.size() - 1);
