@@ -209,9 +209,9 @@ bool Server::listen()
     const QHostAddress bound = m_tcpServer->serverAddress();
     if (bound == QHostAddress::Any || bound == QHostAddress::AnyIPv4
         || bound == QHostAddress::AnyIPv6) {
-        qCInfo(lcServer).noquote() << "listening on" << socketUrl().toString() << "(bound to"
-                                   << bound.toString() << "port" << serverPort() << "on every "
-                                   << "interface)";
+        qCInfo(lcServer).noquote()
+            << "listening on" << socketUrl().toString() << "(bound to" << bound.toString() << "port"
+            << serverPort() << "on every interface)";
     } else {
         qCInfo(lcServer).noquote() << "listening on" << socketUrl().toString();
     }

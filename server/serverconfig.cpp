@@ -6,7 +6,6 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QSet>
-#include <QSettings>
 
 #include <cmath>
 #include <functional>
@@ -340,7 +339,10 @@ QList<OptionSpec> optionSpecs()
     return specs;
 }
 
-bool checkConfigurationLines(const QString &path, QString *errorString)
+// Reads "key = value" lines; blank lines and lines starting with '#' or ';' are comments. A
+// value may be quoted with double quotes.
+bool readConfigurationLines(const QString &path, QList<std::pair<QString, QString>> *entries,
+                            QString *errorString)
 {
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly | QIODevice::Text)) {
@@ -384,6 +386,12 @@ bool checkConfigurationLines(const QString &path, QString *errorString)
             return false;
         }
         keys.insert(key);
+        QString value = line.mid(equals + 1).trimmed();
+        if (value.size() >= 2 && value.startsWith(QLatin1Char('"'))
+            && value.endsWith(QLatin1Char('"'))) {
+            value = value.mid(1, value.size() - 2);
+        }
+        entries->append({key, value});
     }
     return true;
 }
@@ -418,21 +426,13 @@ std::optional<ServerConfig> ServerConfig::fromCommandLine(const QCommandLinePars
             *errorString = QStringLiteral("cannot read the configuration file %1").arg(path);
             return std::nullopt;
         }
-        // QSettings skips lines it cannot read; check them first, so that a switch written as on
-        // the command line ("require-token") is not silently ignored.
+        QList<std::pair<QString, QString>> entries;
         QString lineError;
-        if (!checkConfigurationLines(path, &lineError)) {
+        if (!readConfigurationLines(path, &entries, &lineError)) {
             *errorString = lineError;
             return std::nullopt;
         }
-        QSettings file(path, QSettings::IniFormat);
-        if (file.status() != QSettings::NoError) {
-            *errorString = QStringLiteral("%1 is not a valid configuration file: expected "
-                                          "\"key = value\" lines")
-                               .arg(path);
-            return std::nullopt;
-        }
-        for (const QString &key : file.allKeys()) {
+        for (const auto &[key, value] : entries) {
             const auto spec = std::find_if(specs.cbegin(), specs.cend(),
                                            [&key](const OptionSpec &s) { return s.name == key; });
             if (spec == specs.cend()) {
@@ -441,15 +441,13 @@ std::optional<ServerConfig> ServerConfig::fromCommandLine(const QCommandLinePars
                                    .arg(path, key);
                 return std::nullopt;
             }
-            const QVariant value = file.value(key);
-            // QSettings reads "a, b" as a list; repeatable keys take every element.
-            const QStringList values = value.userType() == QMetaType::QStringList
-                ? value.toStringList()
-                : QStringList {value.toString()};
-            if (values.size() > 1 && !spec->repeatable) {
-                *errorString = QStringLiteral("%1: %2 takes one value, got \"%3\"")
-                                   .arg(path, key, values.join(QStringLiteral(", ")));
-                return std::nullopt;
+            // Repeatable keys take a comma-separated list.
+            QStringList values {value};
+            if (spec->repeatable) {
+                values = value.split(QLatin1Char(','), Qt::SkipEmptyParts);
+                for (QString &item : values) {
+                    item = item.trimmed();
+                }
             }
             for (const QString &item : values) {
                 QString why;
