@@ -186,7 +186,8 @@ QByteArray Metrics::toPrometheus(const SessionManager &sessions) const
                "Connections closed because their send queue exceeded --send-queue-limit.",
                double(slowFollowersDisconnected));
     out.metric("omw_follow_joins_rate_limited_total", "counter",
-               "Follow joins of rides that are not live rejected by the per-address rate.",
+               "Follow joins rejected by the per-address rate (an address over its allowance is "
+               "rejected for live rides too).",
                double(followJoinsRateLimited));
     out.metric("omw_http_requests_total", "counter", "Plain HTTP requests (not upgrades).",
                double(httpRequests));
