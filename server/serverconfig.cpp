@@ -433,8 +433,11 @@ std::optional<ServerConfig> ServerConfig::fromCommandLine(const QCommandLinePars
             return std::nullopt;
         }
         for (const auto &[key, value] : entries) {
-            const auto spec = std::find_if(specs.cbegin(), specs.cend(),
-                                           [&key](const OptionSpec &s) { return s.name == key; });
+            const auto spec
+                = std::find_if(specs.cbegin(), specs.cend(),
+                               // C++17 lambdas cannot capture a structured binding
+                               // (clang rejects it), so it is captured by a name.
+                               [&name = key](const OptionSpec &s) { return s.name == name; });
             if (spec == specs.cend()) {
                 *errorString = QStringLiteral("%1: unknown key \"%2\"; the keys are the long "
                                               "option names of omw-server --help")
