@@ -45,7 +45,10 @@ QString HttpTileSource::cacheDirectory() const
 
 QByteArray HttpTileSource::userAgent()
 {
-    return QByteArrayLiteral("omw-console/" OMW_VERSION " (+" OMW_HOMEPAGE ")");
+    // The version, and the deployment's page when the build names one (OMW_HOMEPAGE_URL).
+    const QByteArray homepage(OMW_HOMEPAGE);
+    return QByteArrayLiteral("omw-console/" OMW_VERSION)
+        + (homepage.isEmpty() ? QByteArray() : " (+" + homepage + ')');
 }
 
 QUrl HttpTileSource::urlFor(const MapMath::TileId &tile) const

@@ -458,7 +458,10 @@ void TestPackages::systemdUnitKeys_data()
     QTest::addColumn<QString>("value");
 
     QTest::newRow("ExecStart") << "ExecStart"
-                               << "/usr/bin/omw-server --config /etc/omw/omw-server.conf";
+                               << "/usr/bin/omw-server --config /etc/omw/omw-server.conf "
+                                  "--state-file ${STATE_DIRECTORY}/rides.json";
+    QTest::newRow("StateDirectory") << "StateDirectory"
+                                    << "omw";
     QTest::newRow("User") << "User"
                           << "omw";
     QTest::newRow("Group") << "Group"
