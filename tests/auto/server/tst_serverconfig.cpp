@@ -420,7 +420,8 @@ void tst_ServerConfig::invalidFile_data()
         << QByteArray("require-token = maybe\n")
         << R"(%1: invalid require-token "maybe": expected true or false)";
     QTest::newRow("two values for one")
-        << QByteArray("port = 4000, 4001\n") << R"(%1: invalid port "4000, 4001": expected a whole number from 0 to 65535)";
+        << QByteArray("port = 4000, 4001\n")
+        << R"(%1: invalid port "4000, 4001": expected a whole number from 0 to 65535)";
 }
 
 void tst_ServerConfig::invalidFile()
