@@ -18,9 +18,19 @@ const QString followPrefix = QStringLiteral("following:");
 const QString dispatchTopic = QStringLiteral("dispatch");
 
 // Words of letters or digits joined by `-`, as the original web client accepts (`\w+-\w+`).
+// A ride name as the server accepts it: 1 to 64 letters, digits, '_' or '-', not starting with
+// '-'. Names are case-sensitive.
+const QRegularExpression &rideNamePattern()
+{
+    static const QRegularExpression pattern(QStringLiteral("^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}\\z"));
+    return pattern;
+}
+
+// In a link, only a name of two or more words joined by '-' is taken, so that path segments
+// such as "follow" are not mistaken for one.
 const QRegularExpression &mnemonicPattern()
 {
-    static const QRegularExpression pattern(QStringLiteral("^[A-Za-z0-9_]+(?:-[A-Za-z0-9_]+)+$"));
+    static const QRegularExpression pattern(QStringLiteral("^[A-Za-z0-9_]+(?:-[A-Za-z0-9_]+)+\\z"));
     return pattern;
 }
 
@@ -77,8 +87,8 @@ QStringList RideTracker::followedRides() const
 QString RideTracker::parseMnemonic(const QString &text)
 {
     const QString trimmed = text.trimmed();
-    if (mnemonicPattern().match(trimmed).hasMatch()) {
-        return trimmed.toLower();
+    if (rideNamePattern().match(trimmed).hasMatch()) {
+        return trimmed;
     }
     const QUrl url(trimmed);
     if (!url.isValid() || url.scheme().isEmpty()) {
@@ -94,8 +104,8 @@ QString RideTracker::parseMnemonic(const QString &text)
     std::reverse(segments.begin(), segments.end());
     candidates.append(segments);
     for (const QString &candidate : std::as_const(candidates)) {
-        if (mnemonicPattern().match(candidate).hasMatch()) {
-            return candidate.toLower();
+        if (mnemonicPattern().match(candidate).hasMatch() && candidate.size() <= 64) {
+            return candidate;
         }
     }
     return QString();
@@ -106,8 +116,8 @@ QString RideTracker::follow(const QString &mnemonicOrLink)
     const QString slug = parseMnemonic(mnemonicOrLink);
     if (slug.isEmpty()) {
         setError(InvalidMnemonic,
-                 QStringLiteral("\"%1\" is not a ride mnemonic or follow link; expected words "
-                                "joined by hyphens, such as describe-canoe")
+                 QStringLiteral("\"%1\" is not a ride name or follow link; expected 1 to 64 "
+                                "letters, digits, '_' or '-', such as describe-canoe")
                      .arg(mnemonicOrLink.trimmed()));
         return QString();
     }

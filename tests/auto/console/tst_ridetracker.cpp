@@ -120,8 +120,9 @@ void tst_RideTracker::parseMnemonic_data()
                                  << "abandon-ability-able";
     QTest::newRow("spaces around") << "  describe-canoe \n"
                                    << "describe-canoe";
+    // Ride names are case-sensitive on the server, so the case is kept.
     QTest::newRow("upper case") << "Describe-Canoe"
-                                << "describe-canoe";
+                                << "Describe-Canoe";
     QTest::newRow("link path") << "https://omw.example/follow/describe-canoe"
                                << "describe-canoe";
     QTest::newRow("link with hyphenated host") << "https://my-omw.example/describe-canoe"
@@ -131,11 +132,18 @@ void tst_RideTracker::parseMnemonic_data()
     QTest::newRow("link fragment") << "https://omw.example/#describe-canoe"
                                    << "describe-canoe";
     QTest::newRow("one word") << "describe"
-                              << "";
+                              << "describe";
+    QTest::newRow("leading hyphen") << "-describe"
+                                    << "";
+    QTest::newRow("64 characters")
+        << QString(64, QLatin1Char('a')) << QString(64, QLatin1Char('a'));
+    QTest::newRow("65 characters") << QString(65, QLatin1Char('a')) << "";
+    QTest::newRow("trailing newline inside") << "describe-canoe\nx"
+                                             << "";
     QTest::newRow("empty") << ""
                            << "";
     QTest::newRow("trailing hyphen") << "describe-"
-                                     << "";
+                                     << "describe-";
     QTest::newRow("space inside") << "describe canoe"
                                   << "";
     QTest::newRow("link without mnemonic") << "https://omw.example/follow"
