@@ -31,6 +31,14 @@ QString reasonOf(const QJsonValue &response)
     return reason.isEmpty() ? QStringLiteral("unknown") : reason;
 }
 
+// The reason code and, when the server sent one, its explanation, which says what to do.
+QString describeRefusal(const QJsonValue &response)
+{
+    const QString message = response.toObject().value(QLatin1String("message")).toString();
+    return message.isEmpty() ? reasonOf(response)
+                             : reasonOf(response) + QStringLiteral(": ") + message;
+}
+
 } // namespace
 
 QJsonObject newCoordsPayload(const Position &position)
@@ -113,29 +121,31 @@ void RideSession::onboard()
     connect(m_onboarding, &Phoenix::Channel::joinRejected, this,
             [this](const QJsonValue &response) {
                 fail(tr("the server rejected the join of %1 (%2)")
-                         .arg(onboardingTopic, reasonOf(response)));
+                         .arg(onboardingTopic, describeRefusal(response)));
             });
     connect(m_onboarding, &Phoenix::Channel::joined, this, [this] {
         if (!m_slug.isEmpty())
             return; // a rejoin after a reconnect while the ride is being created
         Phoenix::Push *push = m_onboarding->push(createSessionEvent, {}, m_options.pushTimeout);
-        connect(push, &Phoenix::Push::replied, this,
-                [this](const QString &status, const QJsonValue &response) {
-                    const QJsonObject session = response.toObject();
-                    const QString slug = session.value(QLatin1String("slug")).toString();
-                    const QString token = session.value(QLatin1String("token")).toString();
-                    if (status == okStatus && !slug.isEmpty() && !token.isEmpty()) {
-                        m_slug = slug;
-                        m_token = token;
-                        m_onboarding->leave();
-                        joinTracking();
-                    } else if (reasonOf(response) == QLatin1String("unknown_event")) {
-                        // A server without ride ownership: fall back to the original API.
-                        requestSessionName();
-                    } else {
-                        fail(tr("the server did not create a ride (%1)").arg(reasonOf(response)));
-                    }
-                });
+        connect(
+            push, &Phoenix::Push::replied, this,
+            [this](const QString &status, const QJsonValue &response) {
+                const QJsonObject session = response.toObject();
+                const QString slug = session.value(QLatin1String("slug")).toString();
+                const QString token = session.value(QLatin1String("token")).toString();
+                if (status == okStatus && !slug.isEmpty() && !token.isEmpty()) {
+                    m_slug = slug;
+                    m_token = token;
+                    m_onboarding->leave();
+                    joinTracking();
+                } else if (reasonOf(response) == QLatin1String("unknown_event")) {
+                    // A server without ride ownership: fall back to the original API.
+                    requestSessionName();
+                } else {
+                    fail(
+                        tr("the server did not create a ride (%1)").arg(describeRefusal(response)));
+                }
+            });
         connect(push, &Phoenix::Push::timedOut, this, [this] {
             fail(tr("the server did not answer %1 within %2 ms")
                      .arg(createSessionEvent)
@@ -219,7 +229,8 @@ void RideSession::handleTrackingRejected(const QJsonValue &response)
         });
         return;
     }
-    fail(tr("the server rejected the join of %1%2 (%3)").arg(trackingPrefix, m_slug, reason));
+    fail(tr("the server rejected the join of %1%2 (%3)")
+             .arg(trackingPrefix, m_slug, describeRefusal(response)));
 }
 
 void RideSession::publish(const Position &position)

@@ -401,7 +401,8 @@ void TestRiderEndToEnd::wrongTokenFails()
     QVERIFY(rider.waitForExit(10'000));
     QCOMPARE(rider.process.exitCode(), 1);
     const QString expected
-        = QStringLiteral("error: the server rejected the join of tracking:%1 (unauthorized)")
+        = QStringLiteral("error: the server rejected the join of tracking:%1 (unauthorized: "
+                         "ride %1 belongs to the holder of its token")
               .arg(ride.slug);
     QVERIFY2(rider.standardError().contains(expected), qPrintable(rider.standardError()));
     QVERIFY(!rider.standardOutput().contains(QLatin1String("omw-console --follow")));
