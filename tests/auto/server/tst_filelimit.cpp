@@ -30,6 +30,10 @@ void tst_FileLimit::initTestCase()
     if (QStandardPaths::findExecutable(QStringLiteral("prlimit")).isEmpty()) {
         QSKIP("prlimit (util-linux) is not installed");
     }
+#ifdef OMW_SANITIZED_BUILD
+    QSKIP("UBSan's pointer checks open /proc files, which fail while the server is out of "
+          "descriptors, so a sanitized server reports false errors here");
+#endif
 }
 
 void tst_FileLimit::cleanup()
