@@ -255,9 +255,10 @@ Session *SessionManager::claimRide(const QString &slug, const QString &token, Co
         }
         sessionTokenHash = reservation->tokenHash;
     } else if (!tokenHash.isEmpty()) {
-        // A ride the server does not know, joined with a token: rides live in memory only, so
-        // after a restart their riders come back with tokens the server has forgotten. The
-        // first to join adopts the name with the token it presents; nobody else holds a claim.
+        // A name the server does not know, joined with a token. After a restart with
+        // --state-file, a ride that was running is a reservation with its token hash and does
+        // not reach this branch. Without a state file the server has forgotten the ride, so the
+        // first join adopts the name with the token it presents.
         sessionTokenHash = tokenHash;
     } else if (m_config.requireToken) {
         *refusal = refuse(QStringLiteral("unauthorized"),
@@ -343,10 +344,10 @@ Rejection SessionManager::addPosition(Session *session, const Position &position
 
 Refusal SessionManager::addFollower(const QString &slug, Connection *follower)
 {
-    // Joins of names that are not live take from the address's allowance; joins of live rides
-    // do not, so a crowd following a ride is not turned away. Once the allowance is used up,
-    // every follow join of the address is rejected, live rides included: if live rides still
-    // got through, the answer would tell a guesser which names are live.
+    // Joins of names that are not live take from the address's allowance, and joins of live
+    // rides do not, so a crowd following a ride is not turned away. Once the allowance is used
+    // up, every follow join of the address is rejected, live rides included. Otherwise the
+    // answers would tell a guesser which names are live.
     const Session *session = m_sessions.value(slug);
     const bool live = session && session->state() == Session::State::Live;
     TokenBucket &bucket = m_followJoinBuckets[follower->peerAddress()];
