@@ -285,18 +285,9 @@ void Server::onAcceptError(QAbstractSocket::SocketError error)
     if (!m_tcpServer) {
         return;
     }
-    ++m_metrics.acceptErrors;
-    const bool outOfFiles = error == QAbstractSocket::SocketResourceError;
-    if (m_acceptErrorsSinceLog++ == 0) {
-        qCWarning(lcServer).noquote()
-            << "accepting connections failed:" << m_tcpServer->errorString()
-            << (outOfFiles ? "(raise the open-file limit, ulimit -n, or lower "
-                             "--max-connections); waiting clients get HTTP 503"
-                           : "");
-    }
-    if (outOfFiles && !m_tls) {
-        rejectWaitingWithSpareDescriptor();
-    }
+    // Only the TLS listener reports here; plain connections are accepted from the epoll set.
+    reportAcceptError(m_tcpServer->errorString(), error == QAbstractSocket::SocketResourceError,
+                      false);
     // The listening socket stays readable while accept() fails, so retrying at once would
     // spin: pause, and try again when connections may have closed.
     m_tcpServer->pauseAccepting();
@@ -325,16 +316,9 @@ void Server::acceptPlainConnections()
         if (error == EAGAIN || error == EWOULDBLOCK) {
             return;
         }
-        ++m_metrics.acceptErrors;
         const bool outOfFiles
             = error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM;
-        if (m_acceptErrorsSinceLog++ == 0) {
-            qCWarning(lcServer).noquote()
-                << "accepting connections failed:" << QString::fromLocal8Bit(std::strerror(error))
-                << (outOfFiles ? "(raise the open-file limit, ulimit -n, or lower "
-                                 "--max-connections); waiting clients get HTTP 503"
-                               : "");
-        }
+        reportAcceptError(QString::fromLocal8Bit(std::strerror(error)), outOfFiles, outOfFiles);
         if (outOfFiles) {
             rejectWaitingWithSpareDescriptor();
         }
@@ -348,6 +332,23 @@ void Server::acceptPlainConnections()
         });
         return;
     }
+}
+
+void Server::reportAcceptError(const QString &error, bool outOfFiles, bool rejectsWaiting)
+{
+    ++m_metrics.acceptErrors;
+    if (m_acceptErrorsSinceLog++ > 0) {
+        return; // counted, and summed up by the next sweep
+    }
+    QString advice;
+    if (outOfFiles) {
+        advice = QStringLiteral(" (raise the open-file limit, ulimit -n, or lower "
+                                "--max-connections)");
+    }
+    if (rejectsWaiting) {
+        advice += QStringLiteral("; waiting clients get HTTP 503");
+    }
+    qCWarning(lcServer).noquote() << "accepting connections failed:" << error + advice;
 }
 
 void Server::rejectWaitingWithSpareDescriptor()

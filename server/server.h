@@ -65,6 +65,8 @@ Q_SIGNALS:
 private:
     bool setUpTls();
     void onAcceptError(QAbstractSocket::SocketError error);
+    // Counts an accept() failure and logs the first one since the last sweep.
+    void reportAcceptError(const QString &error, bool outOfFiles, bool rejectsWaiting);
     void rejectWaitingWithSpareDescriptor();
     // Plain connections.
     void acceptPlainConnections();

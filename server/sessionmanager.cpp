@@ -302,7 +302,8 @@ void SessionManager::insertReservation(const QString &name, const Reservation &r
     }
 }
 
-void SessionManager::eraseReservation(QHash<QString, Reservation>::iterator it)
+QHash<QString, SessionManager::Reservation>::iterator
+SessionManager::eraseReservation(QHash<QString, Reservation>::iterator it)
 {
     if (!it->client.isNull()) {
         const auto count = m_reservationsByClient.find(it->client);
@@ -310,7 +311,8 @@ void SessionManager::eraseReservation(QHash<QString, Reservation>::iterator it)
             m_reservationsByClient.erase(count);
         }
     }
-    m_reservations.erase(it);
+    m_stateChanged = m_stateChanged || (!it->ended && !it->tokenHash.isEmpty());
+    return m_reservations.erase(it);
 }
 
 void SessionManager::riderLeft(Session *session, Connection *rider)
@@ -621,16 +623,9 @@ void SessionManager::sweep()
                 qCInfo(lcSession).noquote()
                     << "reservation of ride name" << it.key() << "expired unclaimed";
             }
-            it = m_reservations.erase(it);
+            it = eraseReservation(it);
         } else {
             ++it;
-        }
-    }
-    // Recount rather than track each erase above: the loop stays one plain pass.
-    m_reservationsByClient.clear();
-    for (const Reservation &reservation : std::as_const(m_reservations)) {
-        if (!reservation.client.isNull()) {
-            ++m_reservationsByClient[reservation.client];
         }
     }
     const qint64 clock = m_clock.elapsed() + 1;

@@ -116,7 +116,9 @@ private:
     QString freshName(const QHostAddress &client, Refusal *refusal);
     void restoreState();
     void insertReservation(const QString &name, const Reservation &reservation);
-    void eraseReservation(QHash<QString, Reservation>::iterator it);
+    // Erases a reservation and keeps the per-address counts and the state file in step.
+    QHash<QString, Reservation>::iterator
+    eraseReservation(QHash<QString, Reservation>::iterator it);
     bool isNameTaken(const QString &slug) const;
     void sweep();
     void sendToFollowers(const QString &slug, const OutgoingFrame &frame);
